@@ -1,0 +1,156 @@
+package peloton.fut;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class StreamTest {
+
+  @Test
+  void putBeyondBufferWaitsForTake() {
+    Stream s = new Stream(2);
+    assertEquals(true, s.put(1).value());
+    assertEquals(true, s.put(2).value());
+    Fut third = s.put(3);
+    assertFalse(third.isDone());
+    assertEquals(1, s.take().value());
+    assertEquals(true, third.value());
+    assertEquals(2, s.take().value());
+    assertEquals(3, s.take().value());
+    Fut waiting = s.take();
+    assertFalse(waiting.isDone());
+    s.put(null);
+    assertTrue(waiting.isDone());
+    assertEquals(null, waiting.value());
+  }
+
+  @Test
+  void zeroCapacityIsARendezvous() {
+    Stream s = new Stream(0);
+    Fut p = s.put("x");
+    assertFalse(p.isDone());
+    assertEquals("x", s.take().value());
+    assertEquals(true, p.value());
+  }
+
+  @Test
+  void closeDrainsThenEof() {
+    Stream s = new Stream(4);
+    Fut waiting = new Stream(1).take();
+    s.put("a");
+    s.close();
+    assertEquals(false, s.put("b").value());
+    assertEquals("a", s.take().value());
+    assertSame(Stream.EOF, s.take().value());
+    assertSame(Stream.EOF, s.take().value());
+    assertFalse(waiting.isDone());
+
+    Stream t = new Stream();
+    Fut pendingTake = t.take();
+    t.close();
+    assertSame(Stream.EOF, pendingTake.value());
+  }
+
+  @Test
+  void errorReachesConsumerAfterBufferedValues() {
+    Stream s = new Stream(4);
+    RuntimeException boom = new RuntimeException("boom");
+    s.put(1);
+    s.error(boom);
+    assertEquals(1, s.take().value());
+    assertSame(boom, s.take().error());
+    Stream t = new Stream();
+    Fut pending = t.take();
+    t.error(boom);
+    assertSame(boom, pending.error());
+  }
+
+  @Test
+  void consumeWaitsForFutsAndStopsOnError() {
+    Stream s = new Stream(8);
+    List<Object> seen = new ArrayList<>();
+    AtomicReference<Fut> gate = new AtomicReference<>();
+    Fut done = s.consume(v -> {
+      seen.add(v);
+      Fut g = new Fut();
+      gate.set(g);
+      return g;
+    });
+    s.put(1);
+    s.put(2);
+    assertEquals(List.of(1), seen);
+    gate.get().deliver(null);
+    assertEquals(List.of(1, 2), seen);
+    s.close();
+    assertFalse(done.isDone());
+    gate.get().deliver(null);
+    assertEquals(true, done.value());
+
+    Stream e = new Stream(8);
+    IllegalStateException bad = new IllegalStateException();
+    e.put(1);
+    e.put(2);
+    Fut failed = e.consume(v -> {
+      throw bad;
+    });
+    assertSame(bad, failed.error());
+    assertEquals(2, e.take().value());
+  }
+
+  @Test
+  void consumeOfManyBufferedValuesIsStackSafe() {
+    Stream s = new Stream(1_000_000);
+    for (int i = 0; i < 1_000_000; i++) {
+      s.put(i);
+    }
+    s.close();
+    long[] sum = {0};
+    Fut done = s.consume(v -> {
+      sum[0] += (Integer) v;
+      return null;
+    });
+    assertEquals(true, done.value());
+    assertEquals(499_999_500_000L, sum[0]);
+  }
+
+  @Test
+  void producerAndConsumerThreadsMoveValuesInOrder() throws Exception {
+    int n = 100_000;
+    Stream s = new Stream(64);
+    Thread producer = new Thread(() -> {
+      for (int i = 0; i < n; i++) {
+        // Waiting on each put is the backpressure a blocking producer would use.
+        s.put(i).deref();
+      }
+      s.close();
+    });
+    AtomicReference<String> problem = new AtomicReference<>();
+    CountDownLatch finished = new CountDownLatch(1);
+    int[] next = {0};
+    Thread consumer = new Thread(() -> {
+      Fut done = s.consume(v -> {
+        if ((Integer) v != next[0] && problem.get() == null) {
+          problem.set("expected " + next[0] + " got " + v);
+        }
+        next[0]++;
+        return null;
+      });
+      done.onComplete((v, e) -> finished.countDown());
+    });
+    producer.start();
+    consumer.start();
+    assertTrue(finished.await(30, TimeUnit.SECONDS), "stream did not finish");
+    producer.join();
+    consumer.join();
+    assertEquals(null, problem.get());
+    assertEquals(n, next[0]);
+  }
+}
