@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# HTTP hello-world load test: Peloton vs Netty (epoll), Undertow and nginx, on loopback.
+# Usage: bash bench/http/run.sh        (knobs: see README.md or the defaults below)
+# Servers run one at a time, in alternation, each warmed up first; the whole round
+# is repeated ROUNDS times and the best run per cell is reported.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CMDLINE="$0${*:+ $*}"
+
+DURATION=${DURATION:-10}          # seconds per wrk run
+WARMUP=${WARMUP:-5}               # seconds of keep-alive wrk before measuring
+AB_N=${AB_N:-100000}              # requests per ab run
+AB_WARMUP=${AB_WARMUP:-5000}      # ab requests before measuring (warms the accept/close path)
+CONNS=${CONNS:-50}                # concurrent connections for wrk and ab
+ROUNDS=${ROUNDS:-2}               # how many times the whole alternation runs
+DEPTH=${PIPELINE_DEPTH:-16}       # requests per write in pipelined mode
+BASE_PORT=${BASE_PORT:-18080}     # peloton, netty, undertow, nginx on BASE_PORT+0..3
+SERVERS=${SERVERS:-"peloton netty undertow nginx"}
+READY_TIMEOUT=${READY_TIMEOUT:-60}
+# The same flags for every JVM server (peloton-hello.sh gets them as $JVM_OPTS).
+JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseParallelGC"}
+export JVM_OPTS PIPELINE_DEPTH=$DEPTH
+
+BODY='<h1>Hello from Peloton</h1>'
+URL_HOST=127.0.0.1
+MODES="keepalive ab pipelined"
+
+log() { echo "[run.sh $(date +%H:%M:%S)] $*" >&2; }
+
+# ---- tools -----------------------------------------------------------------
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v ab >/dev/null || need+=(apache2-utils)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; }
+  # Debian may start a system nginx on install; this harness runs its own.
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+# ---- peers -----------------------------------------------------------------
+log "building peers (mvn compile)"
+# (sed drops the colour resets that mvn -q prints even with colour off)
+mvn -B -q -Dstyle.color=never -f "$HERE/peers/pom.xml" compile 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2
+PEERS_CP="$HERE/peers/target/classes:$(cat "$HERE/peers/target/classpath.txt")"
+
+# ---- bookkeeping -----------------------------------------------------------
+TS=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS="$HERE/results"
+OUT="$RESULTS/$TS.md"
+RAW="$RESULTS/$TS-raw"
+WORK=$(mktemp -d /tmp/peloton-bench-http.XXXXXX)
+mkdir -p "$RAW"
+
+STARTED=()  # pids (= process group ids, via setsid) of servers we started
+LOADPID=""  # the load generator running now, if any
+cleanup() {
+  local pid
+  [ -z "$LOADPID" ] || kill -TERM "$LOADPID" 2>/dev/null || true
+  for pid in "${STARTED[@]:-}"; do
+    [ -n "$pid" ] || continue
+    kill -TERM -- "-$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED[@]:-}"; do
+    [ -n "$pid" ] || continue
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_of() {
+  case $1 in
+    peloton) echo $((BASE_PORT + 0)) ;; netty) echo $((BASE_PORT + 1)) ;;
+    undertow) echo $((BASE_PORT + 2)) ;; nginx) echo $((BASE_PORT + 3)) ;;
+    *) echo "unknown server $1" >&2; return 1 ;;
+  esac
+}
+
+# Runs a load generator bounded by `timeout`, appending to file $2. It runs in the
+# background and is waited for, so an INT/TERM to this script is handled at once.
+load() {  # $1 timeout seconds, $2 output file, rest: command
+  local t=$1 out=$2; shift 2
+  timeout "$t" "$@" >>"$out" 2>&1 </dev/null &
+  LOADPID=$!
+  wait "$LOADPID" || true
+  LOADPID=""
+}
+
+port_busy() { (exec 3<>"/dev/tcp/$URL_HOST/$1") 2>/dev/null; }
+
+# Starts server $1 in its own process group (setsid); sets SPID to its pid.
+# Not called in \$(...), so the script can later wait for it and read its exit status.
+start_server() {
+  local name=$1 port=$2 log=$3
+  case $name in
+    peloton)  setsid "$HERE/peloton-hello.sh" "$port" >"$log" 2>&1 </dev/null & ;;
+    netty)    setsid java $JVM_OPTS -cp "$PEERS_CP" peloton.bench.NettyHello "$port" >"$log" 2>&1 </dev/null & ;;
+    undertow) setsid java $JVM_OPTS -cp "$PEERS_CP" peloton.bench.UndertowHello "$port" >"$log" 2>&1 </dev/null & ;;
+    nginx)
+      mkdir -p "$WORK/nginx"
+      sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$WORK/nginx|g" "$HERE/nginx.conf.template" >"$WORK/nginx/nginx.conf"
+      setsid "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$log" 2>&1 </dev/null & ;;
+  esac
+  SPID=$!
+}
+
+stop_server() {
+  local pid=$1
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# Waits (bounded) until the server answers 200 with the expected body.
+# Returns 0 when ready, 1 when the process exited, 2 on timeout.
+wait_ready() {
+  local pid=$1 port=$2 deadline=$((SECONDS + READY_TIMEOUT)) body
+  while [ $SECONDS -lt $deadline ]; do
+    if ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    body=$(curl -s -m 2 "http://$URL_HOST:$port/" 2>/dev/null || true)
+    if [ "$body" = "$BODY" ]; then return 0; fi
+    sleep 0.2
+  done
+  return 2
+}
+
+# ---- parsing: each prints "rps p50_ms p99_ms errors" -------------------------
+parse_wrk() {
+  awk '
+    function ms(v) {
+      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+      if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
+      if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+      return v + 0
+    }
+    /Latency Distribution/ { dist = 1; next }
+    dist && $1 == "50%" { p50 = ms($2) }
+    dist && $1 == "99%" { p99 = ms($2); dist = 0 }
+    /^Requests\/sec:/ { rps = $2 }
+    /Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
+    /Non-2xx or 3xx responses:/ { err += $NF }
+    END {
+      if (rps == "") { print "- - - -"; exit }
+      printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err
+    }' "$1"
+}
+
+parse_ab() {
+  awk '
+    /^Complete requests:/ { done = $3 }
+    /^Failed requests:/ { err += $3 }
+    /^Non-2xx responses:/ { err += $3 }
+    /^Requests per second:/ { rps = $4 }
+    $1 == "50%" { p50 = $2 }
+    $1 == "99%" { p99 = $2 }
+    END {
+      if (rps == "") { print "- - - -"; exit }
+      printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err
+    }' "$1"
+}
+
+# Not called in $(...): a signal must reach this shell while the load runs.
+run_mode() {  # $1 mode, $2 port, $3 raw output file
+  local mode=$1 port=$2 raw=$3 url="http://$URL_HOST:$2/"
+  case $mode in
+    keepalive)
+      echo "# wrk -t1 -c$CONNS -d${DURATION}s --latency $url" >"$raw"
+      load $((DURATION + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url" ;;
+    ab)
+      echo "# ab -r -n $AB_N -c $CONNS $url" >"$raw"
+      load 600 "$raw" ab -r -n "$AB_N" -c "$CONNS" "$url" ;;
+    pipelined)
+      echo "# wrk -t1 -c$CONNS -d${DURATION}s --latency -s pipeline.lua $url  (PIPELINE_DEPTH=$DEPTH)" >"$raw"
+      load $((DURATION + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$HERE/pipeline.lua" "$url" ;;
+  esac
+}
+
+# ---- the runs ----------------------------------------------------------------
+declare -A RES NA
+LOAD_START=$(cat /proc/loadavg)
+for round in $(seq 1 "$ROUNDS"); do
+  for s in $SERVERS; do
+    [ -z "${NA[$s]:-}" ] || continue
+    port=$(port_of "$s")
+    if port_busy "$port"; then
+      NA[$s]="port $port already in use"; log "$s: ${NA[$s]}"; continue
+    fi
+    slog="$RAW/$s-server-r$round.log"
+    log "round $round: starting $s on $port"
+    start_server "$s" "$port" "$slog"; pid=$SPID
+    STARTED+=("$pid")
+    rc=0; wait_ready "$pid" "$port" || rc=$?
+    if [ $rc -ne 0 ]; then
+      if [ $rc -eq 1 ]; then
+        ec=0; wait "$pid" 2>/dev/null || ec=$?
+        NA[$s]="exited with status $ec: $(tail -c 200 "$slog" | tr '\n' ' ')"
+      else
+        NA[$s]="not ready within ${READY_TIMEOUT}s"
+      fi
+      log "$s: n/a (${NA[$s]})"
+      stop_server "$pid"; continue
+    fi
+    [ "$round" -gt 1 ] || curl -s -i "http://$URL_HOST:$port/" >"$RAW/$s-response.txt" || true
+    log "$s: warm-up: wrk ${WARMUP}s, ab $AB_WARMUP requests"
+    load $((WARMUP + 30)) "$RAW/$s-warmup-r$round.txt" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://$URL_HOST:$port/"
+    load 300 "$RAW/$s-warmup-r$round.txt" ab -r -n "$AB_WARMUP" -c "$CONNS" "http://$URL_HOST:$port/"
+    for m in $MODES; do
+      run_mode "$m" "$port" "$RAW/$s-$m-r$round.txt"
+      if [ "$m" = ab ]; then r=$(parse_ab "$RAW/$s-$m-r$round.txt"); else r=$(parse_wrk "$RAW/$s-$m-r$round.txt"); fi
+      RES[$s,$m,$round]=$r
+      log "$s $m round $round: rps p50 p99 errors = $r"
+    done
+    stop_server "$pid"
+  done
+done
+
+# ---- report ------------------------------------------------------------------
+# Best run per cell = the round with the most requests/s; its p50/p99 are shown with it.
+best() {  # $1 server $2 mode -> "rps p50 p99 errors" or "- - - -"
+  local b="- - - -" r bestrps=-1 rps
+  for round in $(seq 1 "$ROUNDS"); do
+    r=${RES[$1,$2,$round]:-"- - - -"}
+    rps=${r%% *}
+    [ "$rps" != "-" ] || continue
+    if [ "$rps" -gt "$bestrps" ]; then bestrps=$rps; b=$r; fi
+  done
+  echo "$b"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
+
+fmt_cell() {  # $1 server, $2 value, $3 errors
+  if [ -n "${NA[$1]:-}" ]; then echo "n/a"; elif [ "$2" = "-" ]; then echo "failed";
+  elif [ "${3:-0}" != "0" ] && [ "${3:-0}" != "-" ]; then echo "$2 (errors: $3)"; else echo "$2"; fi
+}
+
+table() {
+  local mode=$1 title=$2 header="| metric |" sep="|---|" s
+  for s in $SERVERS; do header+=" $s |"; sep+="---:|"; done
+  header+=" peloton/netty | peloton/nginx |"; sep+="---:|---:|"
+  echo "### $title"; echo; echo "$header"; echo "$sep"
+  local idx label
+  for idx in 1 2 3; do
+    case $idx in 1) label="requests/s" ;; 2) label="p50 latency (ms)" ;; 3) label="p99 latency (ms)" ;; esac
+    local row="| $label |" v
+    declare -A V=()
+    for s in $SERVERS; do
+      read -r -a f <<<"$(best "$s" "$mode")"
+      v=${f[$((idx - 1))]}
+      [ -z "${NA[$s]:-}" ] || v="-"
+      V[$s]=$v
+      row+=" $(fmt_cell "$s" "$v" "${f[3]}") |"
+    done
+    row+=" $(ratio "${V[peloton]:--}" "${V[netty]:--}") | $(ratio "${V[peloton]:--}" "${V[nginx]:--}") |"
+    echo "$row"
+  done
+  echo
+}
+
+{
+  echo "# HTTP hello benchmark, $TS"
+  echo
+  echo "Command: \`$CMDLINE\` with DURATION=$DURATION WARMUP=$WARMUP AB_WARMUP=$AB_WARMUP AB_N=$AB_N CONNS=$CONNS ROUNDS=$ROUNDS PIPELINE_DEPTH=$DEPTH SERVERS=\"$SERVERS\""
+  echo
+  echo "JVM_OPTS (all JVM servers): \`$JVM_OPTS\`"
+  echo
+  echo "Cells: best of $ROUNDS round(s) by requests/s; p50/p99 come from that same run."
+  echo "Ratios are peloton divided by peer: above 1 is better for requests/s, below 1 is better for latency."
+  echo
+  table keepalive "wrk keep-alive: \`wrk -t1 -c$CONNS -d${DURATION}s --latency\`"
+  table ab "ab, no keep-alive (HTTP/1.0, one connection per request): \`ab -r -n $AB_N -c $CONNS\` (ab's percentiles are whole milliseconds)"
+  table pipelined "wrk pipelined, $DEPTH requests per write: \`wrk -t1 -c$CONNS -d${DURATION}s --latency -s pipeline.lua\` (latency is per batch of $DEPTH)"
+  if [ ${#NA[@]} -gt 0 ]; then
+    echo "### Not measured"; echo
+    for s in "${!NA[@]}"; do echo "- $s: ${NA[$s]}"; done
+    echo
+  fi
+  echo "### All runs (rps p50_ms p99_ms errors)"; echo
+  for s in $SERVERS; do for m in $MODES; do for round in $(seq 1 "$ROUNDS"); do
+    [ -z "${RES[$s,$m,$round]:-}" ] || echo "- $s $m round $round: ${RES[$s,$m,$round]}"
+  done; done; done
+  echo
+  echo "### Machine"; echo
+  echo '```'
+  echo "uname -a: $(uname -a)"
+  echo "nproc: $(nproc)"
+  echo "loadavg at start: $LOAD_START"
+  echo "loadavg at end: $(cat /proc/loadavg)"
+  java -version 2>&1
+  echo "wrk: $(wrk -v 2>&1 | head -1)"
+  echo "ab: $(ab -V 2>&1 | head -1)"
+  echo "nginx: $("$NGINX" -v 2>&1)"
+  echo '```'
+  echo
+  echo "Raw outputs: results/$TS-raw/"
+} >"$OUT"
+
+cat "$OUT"
+log "wrote $OUT"
