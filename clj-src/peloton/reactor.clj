@@ -14,6 +14,7 @@
   Callbacks run on the reactor thread: keep them short and non-blocking. One
   that throws is logged and the loop goes on."
   (:import (java.nio.channels SelectableChannel SelectionKey)
+           (peloton.fut Fut Fut$Callback)
            (peloton.reactor Reactor Timer)))
 
 (set! *warn-on-reflection* true)
@@ -95,6 +96,16 @@
   "The original's name for `stop`."
   ([] (stop))
   ([reactor] (stop reactor)))
+
+(defn stop-when!
+  "Stops `reactor` (default: the current one) once the fut `f` completes, with
+  a value or an error."
+  ([f] (stop-when! (or (Reactor/current)
+                       (throw (IllegalStateException. "stop-when!: no reactor runs on this thread; pass one")))
+                   f))
+  ([^Reactor reactor ^Fut f]
+   (.onComplete f (reify Fut$Callback (call [_ _ _] (.stop reactor))))
+   nil))
 
 (defn- watch! [^SelectableChannel channel op once? f args]
   (.watch (the-reactor) channel (int op) ^Runnable (fn [] (apply f args)) (boolean once?))

@@ -22,3 +22,8 @@
         (catch Throwable t#
           (log/error t# "uncaught exception in safe block")
           nil)))
+
+(defn ->str
+  "A keyword's or symbol's name, else `(str x)`."
+  ^String [x]
+  (if (instance? clojure.lang.Named x) (name x) (str x)))
