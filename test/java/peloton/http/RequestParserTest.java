@@ -550,4 +550,58 @@ class RequestParserTest {
             assertEquals(expected, drive(new HttpLimits(), data, new int[] {cut}, true));
         }
     }
+
+    @Test
+    void mutatedInputNeverThrowsAndParsesTheSameHoweverSplit() {
+        java.util.Random rnd = new java.util.Random(20240607L);
+        byte[] interesting = bytes("\r\n :;,-\t\u0000\u007f\u00ff0aFzHTP/1.chunked");
+        for (int round = 0; round < 3000; round++) {
+            byte[] data = bytes(SAMPLES[rnd.nextInt(SAMPLES.length)]);
+            int mutations = 1 + rnd.nextInt(3);
+            for (int m = 0; m < mutations; m++) {
+                int at = rnd.nextInt(data.length);
+                switch (rnd.nextInt(3)) {
+                    case 0 -> data[at] = interesting[rnd.nextInt(interesting.length)];
+                    case 1 -> data[at] = (byte) rnd.nextInt(256);
+                    default -> { // delete a byte
+                        byte[] shorter = new byte[data.length - 1];
+                        System.arraycopy(data, 0, shorter, 0, at);
+                        System.arraycopy(data, at + 1, shorter, at, data.length - at - 1);
+                        data = shorter;
+                    }
+                }
+            }
+            String expected = drive(new HttpLimits(), data, new int[0], false);
+            int cut = rnd.nextInt(data.length + 1);
+            assertEquals(expected, drive(new HttpLimits(), data, new int[] {cut}, true), "cut " + cut);
+            if (round % 10 == 0) {
+                int[] each = new int[data.length];
+                for (int i = 0; i < data.length; i++) each[i] = i;
+                assertEquals(expected, drive(new HttpLimits(), data, each, false), "byte by byte");
+            }
+        }
+    }
+
+    @Test
+    void samplesParseAsExpected() {
+        assertEquals("GET /index.html?a=1&b=2 path=/index.html query=a=1&b=2 v=1.1 ka=true cl=-1 chunked=false"
+                + " expect=false [host=example.com] [user-agent=test/1.0] [accept=*/*] [x-empty=]"
+                + " [cookie=a=b; c=d] body=\n", whole(SAMPLES[0]));
+        assertEquals("POST /submit path=/submit query=null v=1.1 ka=false cl=11 chunked=false expect=false"
+                + " [host=h] [content-length=11] [connection=close] body=hello world\n", whole(SAMPLES[1]));
+        assertEquals("POST /up path=/up query=null v=1.1 ka=true cl=-1 chunked=true expect=false"
+                + " [host=h] [transfer-encoding=chunked] body=hello world0123456789"
+                + " {x-checksum=abc} {x-other=z}\n", whole(SAMPLES[2]));
+        String[] four = whole(SAMPLES[3]).split("\n");
+        assertEquals(4, four.length);
+        assertEquals("GET / path=/ query=null v=1.0 ka=true cl=-1 chunked=false expect=false"
+                + " [connection=Keep-Alive] body=", four[0]);
+        assertEquals("PUT /p path=/p query=null v=1.1 ka=true cl=3 chunked=false expect=true"
+                + " [host=h] [content-length=3] [expect=100-continue] body=abc", four[1]);
+        assertTrue(four[2].startsWith("POST /c ") && four[2].endsWith(" body=xyz"), four[2]);
+        assertEquals("DELETE http://example.com/a/b?q path=/a/b query=q v=1.1 ka=true cl=-1 chunked=false"
+                + " expect=false [host=example.com] body=", four[3]);
+        assertEquals("GET /lf path=/lf query=null v=1.1 ka=true cl=-1 chunked=false expect=false"
+                + " [host=h] [x-a=1] body=\n", whole(SAMPLES[4]));
+    }
 }
