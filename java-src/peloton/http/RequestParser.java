@@ -1,0 +1,752 @@
+package peloton.http;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Incremental HTTP/1.1 request parser: a byte-level state machine, no IO. One instance per
+ * connection, {@link #reset()} before each next request (keep-alive, pipelining).
+ *
+ * <p>Head: {@link #parseHead} copies head bytes into a reusable growable array (in bulk,
+ * a few KiB at a time), scans them once, and records offsets; header names are lower-cased
+ * in place. On {@link #HEAD_DONE} it gives back the bytes it read past the head (the input's
+ * position is left just after the head's final CRLF) and {@link #request()} answers a
+ * {@link Request} with its own copy of the head. Input may be split anywhere.
+ *
+ * <p>Body: {@link #parseBody} decodes a Content-Length or chunked body and hands the data
+ * to a {@link BodySink} as views into the input buffer (no copy). Chunk extensions are
+ * checked for length and control characters, then ignored. Trailer fields are parsed like
+ * headers (same limits: more than {@link HttpLimits#maxHeaders} or
+ * {@link HttpLimits#maxHeaderBytes} gives 431) and exposed by {@link Request#trailer} and
+ * friends; their meaning is not acted upon (a trailer Content-Length changes nothing).
+ *
+ * <p>What is accepted and refused (RFC 9110/9112), as {@link #errorStatus()}:
+ * <ul>
+ *   <li>400: bad token characters in method or field name, a space before a field colon,
+ *       a missing colon, control characters or non-ASCII in the request-target, control
+ *       characters in a field value, a bare CR anywhere, more than one SP between request
+ *       line parts, a request line without HTTP version (HTTP/0.9), malformed version,
+ *       obsolete line folding (field line starting with SP/HTAB, including whitespace
+ *       right after the request line), Content-Length together with Transfer-Encoding,
+ *       differing or malformed Content-Length values (identical repeats such as
+ *       {@code 5, 5} are accepted), Transfer-Encoding in an HTTP/1.0 request (faulty
+ *       framing, RFC 9112 §6.1), chunked applied twice, HTTP/1.1 without Host, more than
+ *       one Host, bad chunk size (non-hex, overflow), chunk extension too long, missing
+ *       CRLF after chunk data, more leading empty lines than the request line limit.</li>
+ *   <li>414: request line longer than {@link HttpLimits#maxRequestLine}.</li>
+ *   <li>431: field section over {@link HttpLimits#maxHeaderBytes} or more than
+ *       {@link HttpLimits#maxHeaders} field lines.</li>
+ *   <li>413: Content-Length over {@link HttpLimits#maxBody} (at head time) or chunk sizes
+ *       adding up over it (at the chunk-size line, before its data).</li>
+ *   <li>501: Transfer-Encoding with any coding other than chunked, or not ending in chunked.</li>
+ *   <li>505: a well-formed version other than HTTP/1.0 and HTTP/1.1. The HTTP/2
+ *       prior-knowledge preface ({@code PRI * HTTP/2.0}) gets 505 as soon as its request
+ *       line ends.</li>
+ * </ul>
+ * Lenient where harmless: empty lines before the request line are skipped (RFC 9112 §2.2);
+ * a bare LF ends a request or field line when {@link HttpLimits#allowBareLf} (default true;
+ * chunk framing always needs CRLF).
+ */
+public final class RequestParser {
+    /** All input consumed; the head or body is not complete yet. */
+    public static final int NEED_MORE = 0;
+    /** The head is complete; see {@link #request()}. */
+    public static final int HEAD_DONE = 1;
+    /** The body (and trailers) is complete. */
+    public static final int BODY_DONE = 2;
+    /** The request is malformed; see {@link #errorStatus()} and {@link #errorReason()}. */
+    public static final int ERROR = -1;
+
+    private static final int CHUNK = 4096;
+
+    // head (and trailer) states
+    private static final int H_START = 0, H_START_LF = 1, H_METHOD = 2, H_TARGET_FIRST = 3,
+            H_TARGET = 4, H_VERSION = 5, H_RL_LF = 6, H_FIELD_START = 7, H_NAME = 8,
+            H_VALUE_OWS = 9, H_VALUE = 10, H_FIELD_LF = 11, H_END_LF = 12, H_DONE = 13, H_ERROR = 14;
+
+    // body states
+    private static final int B_NONE = 0, B_LENGTH = 1, B_SIZE = 2, B_SIZE_WS = 3, B_EXT = 4,
+            B_SIZE_LF = 5, B_DATA = 6, B_DATA_CR = 7, B_DATA_LF = 8, B_TRAILERS = 9,
+            B_DONE = 10, B_ERROR = 11;
+
+    private static final boolean[] TOKEN = new boolean[256];
+    private static final boolean[] TARGET = new boolean[256];
+    private static final boolean[] FIELD_VCHAR = new boolean[256];
+
+    static {
+        for (int c = '0'; c <= '9'; c++) TOKEN[c] = true;
+        for (int c = 'a'; c <= 'z'; c++) TOKEN[c] = true;
+        for (int c = 'A'; c <= 'Z'; c++) TOKEN[c] = true;
+        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TOKEN[c] = true;
+        for (int c = 0x21; c < 0x7F; c++) TARGET[c] = true;
+        for (int c = 0x21; c < 0x7F; c++) FIELD_VCHAR[c] = true;
+        for (int c = 0x80; c < 0x100; c++) FIELD_VCHAR[c] = true; // obs-text
+    }
+
+    private static final String[] METHODS = {
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"};
+    private static final byte[][] METHOD_BYTES = new byte[METHODS.length][];
+
+    static {
+        for (int i = 0; i < METHODS.length; i++) METHOD_BYTES[i] = ascii(METHODS[i]);
+    }
+
+    private static final byte[] CONTENT_LENGTH = ascii("content-length");
+    private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
+    private static final byte[] HOST = ascii("host");
+    private static final byte[] CONNECTION = ascii("connection");
+    private static final byte[] EXPECT = ascii("expect");
+    private static final byte[] CHUNKED = ascii("chunked");
+    private static final byte[] CLOSE = ascii("close");
+    private static final byte[] KEEP_ALIVE = ascii("keep-alive");
+    private static final byte[] CONTINUE_100 = ascii("100-continue");
+
+    private final int maxRequestLine, maxHeaderBytes, maxHeaders, maxChunkExt;
+    private final long maxBody;
+    private final boolean bareLf;
+
+    private byte[] buf = new byte[1024];
+    private int len, pos;
+    private int state;
+    private int hardLimit;
+    private int skipped;
+    private int lineStart, methodEnd, targetStart, targetEnd, queryStart, versionStart, versionEnd;
+    private int nameStart, nameEnd, valueStart, valueEnd;
+    private int[] fields = new int[4 * 16];
+    private int fieldCount;
+    private boolean inTrailers;
+
+    private int bodyState;
+    private long remaining, chunkSize, bodyTotal;
+    private int sizeChars, extLen;
+
+    private Request request;
+    private int errorStatus;
+    private String errorReason;
+
+    /** A parser enforcing {@code limits} (copied now). */
+    public RequestParser(HttpLimits limits) {
+        maxRequestLine = limits.maxRequestLine;
+        maxHeaderBytes = limits.maxHeaderBytes;
+        maxHeaders = limits.maxHeaders;
+        maxChunkExt = limits.maxChunkExtension;
+        maxBody = limits.maxBody;
+        bareLf = limits.allowBareLf;
+        reset();
+    }
+
+    /** A parser with default {@link HttpLimits}. */
+    public RequestParser() {
+        this(new HttpLimits());
+    }
+
+    /** Forgets the current request; the next {@link #parseHead} starts a new one. */
+    public void reset() {
+        len = 0;
+        pos = 0;
+        state = H_START;
+        hardLimit = Integer.MAX_VALUE;
+        skipped = 0;
+        fieldCount = 0;
+        queryStart = -1;
+        inTrailers = false;
+        bodyState = B_NONE;
+        remaining = 0;
+        chunkSize = 0;
+        bodyTotal = 0;
+        request = null;
+        errorStatus = 0;
+        errorReason = null;
+        if (buf.length > 64 * 1024) buf = new byte[1024]; // don't keep a huge head's buffer
+    }
+
+    /**
+     * Consumes head bytes from {@code in}. Answers {@link #NEED_MORE} (all of {@code in}
+     * consumed), {@link #HEAD_DONE} (position just after the head) or {@link #ERROR}.
+     * After HEAD_DONE or ERROR, further calls answer the same without consuming.
+     */
+    public int parseHead(ByteBuffer in) {
+        if (state == H_DONE) return HEAD_DONE;
+        if (state == H_ERROR) return ERROR;
+        int r = run(in);
+        if (r == HEAD_DONE) return finishHead();
+        return r;
+    }
+
+    /** The request whose head was parsed; null before {@link #HEAD_DONE}. */
+    public Request request() { return request; }
+
+    /** The HTTP status to answer after {@link #ERROR} (400, 413, 414, 431, 501, 505), else 0. */
+    public int errorStatus() { return errorStatus; }
+
+    /** A short human-readable reason after {@link #ERROR}, else null. */
+    public String errorReason() { return errorReason; }
+
+    // Copies input in bulk and scans it; gives back what was read past the end.
+    private int run(ByteBuffer in) {
+        while (true) {
+            if (pos == len) {
+                if (state == H_START || state == H_START_LF) { // drop skipped empty lines
+                    len = 0;
+                    pos = 0;
+                }
+                int n = Math.min(in.remaining(), CHUNK);
+                if (n == 0) return NEED_MORE;
+                if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
+                in.get(buf, len, n);
+                len += n;
+            }
+            int r = scan();
+            if (r == NEED_MORE) continue;
+            if (r == HEAD_DONE) {
+                in.position(in.position() - (len - pos));
+                len = pos;
+            }
+            return r;
+        }
+    }
+
+    private int fail(int status, String reason) {
+        state = H_ERROR;
+        bodyState = B_ERROR;
+        errorStatus = status;
+        errorReason = reason;
+        return ERROR;
+    }
+
+    private int overLimit(int s) {
+        if (s < H_FIELD_START) return fail(414, "request line too long");
+        return fail(431, inTrailers ? "trailer section too large" : "header section too large");
+    }
+
+    /** Scans buf[pos, len); answers NEED_MORE, HEAD_DONE (pos after the final LF) or ERROR. */
+    private int scan() {
+        final byte[] b = buf;
+        final int end = len;
+        int p = pos;
+        int s = state;
+        while (p < end) {
+            if (p >= hardLimit) return overLimit(s);
+            int c = b[p] & 0xFF;
+            switch (s) {
+                case H_START:
+                    if (c == '\r') {
+                        s = H_START_LF;
+                    } else if (c == '\n') {
+                        if (!bareLf) return fail(400, "bare LF");
+                    } else if (TOKEN[c]) {
+                        lineStart = p;
+                        hardLimit = sat(p, maxRequestLine + 2L);
+                        s = H_METHOD;
+                        break;
+                    } else {
+                        return fail(400, "invalid character in method");
+                    }
+                    if (++skipped > maxRequestLine) return fail(400, "too many empty lines");
+                    break;
+                case H_START_LF:
+                    if (c != '\n') return fail(400, "bare CR");
+                    if (++skipped > maxRequestLine) return fail(400, "too many empty lines");
+                    s = H_START;
+                    break;
+                case H_METHOD:
+                    if (c == ' ') {
+                        methodEnd = p;
+                        targetStart = p + 1;
+                        queryStart = -1;
+                        s = H_TARGET_FIRST;
+                    } else if (!TOKEN[c]) {
+                        return fail(400, "invalid character in method");
+                    }
+                    break;
+                case H_TARGET_FIRST:
+                    if (!TARGET[c]) return fail(400, "invalid request target");
+                    if (c == '?') queryStart = p;
+                    s = H_TARGET;
+                    break;
+                case H_TARGET: {
+                    int lim = Math.min(end, hardLimit);
+                    while (TARGET[c]) {
+                        if (c == '?' && queryStart < 0) queryStart = p;
+                        if (++p == lim) break;
+                        c = b[p] & 0xFF;
+                    }
+                    if (p == lim) continue;
+                    if (c != ' ') return fail(400, "invalid character in request target");
+                    targetEnd = p;
+                    versionStart = p + 1;
+                    s = H_VERSION;
+                    break;
+                }
+                case H_VERSION:
+                    if (c == '\r') {
+                        versionEnd = p;
+                        s = H_RL_LF;
+                    } else if (c == '\n') {
+                        if (!bareLf) return fail(400, "bare LF");
+                        versionEnd = p;
+                        if (endRequestLine(p) == ERROR) return ERROR;
+                        s = H_FIELD_START;
+                    } else if (!TARGET[c]) {
+                        return fail(400, "malformed request line");
+                    }
+                    break;
+                case H_RL_LF:
+                    if (c != '\n') return fail(400, "bare CR");
+                    if (endRequestLine(p) == ERROR) return ERROR;
+                    s = H_FIELD_START;
+                    break;
+                case H_FIELD_START:
+                    if (TOKEN[c]) {
+                        if (fieldCount >= maxHeaders) {
+                            return fail(431, inTrailers ? "too many trailers" : "too many headers");
+                        }
+                        nameStart = p;
+                        if (c >= 'A' && c <= 'Z') b[p] = (byte) (c + 32);
+                        s = H_NAME;
+                    } else if (c == '\r') {
+                        s = H_END_LF;
+                    } else if (c == '\n') {
+                        if (!bareLf) return fail(400, "bare LF");
+                        pos = p + 1;
+                        state = H_DONE;
+                        return HEAD_DONE;
+                    } else if (c == ' ' || c == '\t') {
+                        return fail(400, "obsolete line folding");
+                    } else {
+                        return fail(400, "invalid character in field name");
+                    }
+                    break;
+                case H_NAME: {
+                    int lim = Math.min(end, hardLimit);
+                    while (TOKEN[c]) {
+                        if (c >= 'A' && c <= 'Z') b[p] = (byte) (c + 32);
+                        if (++p == lim) break;
+                        c = b[p] & 0xFF;
+                    }
+                    if (p == lim) continue;
+                    if (c == ':') {
+                        nameEnd = p;
+                        valueStart = -1;
+                        s = H_VALUE_OWS;
+                    } else if (c == ' ' || c == '\t') {
+                        return fail(400, "whitespace before colon");
+                    } else if (c == '\r' || c == '\n') {
+                        return fail(400, "missing colon in field line");
+                    } else {
+                        return fail(400, "invalid character in field name");
+                    }
+                    break;
+                }
+                case H_VALUE_OWS:
+                    if (c == ' ' || c == '\t') break;
+                    if (FIELD_VCHAR[c]) {
+                        valueStart = p;
+                        valueEnd = p + 1;
+                        s = H_VALUE;
+                        break;
+                    }
+                    // fall through: CR, LF or a control char end or break the (empty) value
+                case H_VALUE: {
+                    int lim = Math.min(end, hardLimit);
+                    int ve = valueEnd;
+                    while (true) {
+                        if (FIELD_VCHAR[c]) {
+                            ve = p + 1;
+                        } else if (c != ' ' && c != '\t') {
+                            break;
+                        }
+                        if (++p == lim) break;
+                        c = b[p] & 0xFF;
+                    }
+                    valueEnd = ve;
+                    if (p == lim) continue;
+                    if (c == '\r') {
+                        s = H_FIELD_LF;
+                    } else if (c == '\n') {
+                        if (!bareLf) return fail(400, "bare LF");
+                        endField(p);
+                        s = H_FIELD_START;
+                    } else {
+                        return fail(400, "invalid character in field value");
+                    }
+                    break;
+                }
+                case H_FIELD_LF:
+                    if (c != '\n') return fail(400, "bare CR");
+                    endField(p);
+                    s = H_FIELD_START;
+                    break;
+                case H_END_LF:
+                    if (c != '\n') return fail(400, "bare CR");
+                    pos = p + 1;
+                    state = H_DONE;
+                    return HEAD_DONE;
+                default:
+                    throw new IllegalStateException("state " + s);
+            }
+            p++;
+        }
+        pos = p;
+        state = s;
+        return NEED_MORE;
+    }
+
+    private int endRequestLine(int lf) {
+        if (versionEnd - lineStart > maxRequestLine) return fail(414, "request line too long");
+        byte[] b = buf;
+        int v = versionStart;
+        if (versionEnd - v != 8 || b[v] != 'H' || b[v + 1] != 'T' || b[v + 2] != 'T' || b[v + 3] != 'P'
+                || b[v + 4] != '/' || !digit(b[v + 5]) || b[v + 6] != '.' || !digit(b[v + 7])) {
+            return fail(400, "malformed HTTP version");
+        }
+        if (b[v + 5] != '1' || (b[v + 7] != '0' && b[v + 7] != '1')) {
+            return fail(505, "HTTP version not supported");
+        }
+        hardLimit = sat(lf + 1, maxHeaderBytes);
+        return HEAD_DONE;
+    }
+
+    private void endField(int p) {
+        if (valueStart < 0) {
+            valueStart = p;
+            valueEnd = p;
+        }
+        int i = 4 * fieldCount;
+        if (i + 4 > fields.length) fields = Arrays.copyOf(fields, fields.length * 2);
+        fields[i] = nameStart;
+        fields[i + 1] = nameEnd;
+        fields[i + 2] = valueStart;
+        fields[i + 3] = valueEnd;
+        fieldCount++;
+    }
+
+    private static int sat(int a, long b) {
+        return (int) Math.min(Integer.MAX_VALUE, a + b);
+    }
+
+    private static boolean digit(byte c) {
+        return c >= '0' && c <= '9';
+    }
+
+    private static byte[] ascii(String s) {
+        byte[] out = new byte[s.length()];
+        for (int i = 0; i < out.length; i++) out[i] = (byte) s.charAt(i);
+        return out;
+    }
+
+    private static boolean nameIs(byte[] b, int start, int end, byte[] lit) {
+        if (end - start != lit.length) return false;
+        for (int i = 0; i < lit.length; i++) if (b[start + i] != lit[i]) return false;
+        return true;
+    }
+
+    private static boolean equalsIgnoreCase(byte[] b, int start, int end, byte[] lowerLit) {
+        if (end - start != lowerLit.length) return false;
+        for (int i = 0; i < lowerLit.length; i++) {
+            int c = b[start + i];
+            if (c >= 'A' && c <= 'Z') c += 32;
+            if (c != lowerLit[i]) return false;
+        }
+        return true;
+    }
+
+    private static boolean ows(byte c) {
+        return c == ' ' || c == '\t';
+    }
+
+    // Framing and connection semantics, then the Request.
+    private int finishHead() {
+        final byte[] b = buf;
+        final int[] f = fields;
+        int minor = b[versionStart + 7] - '0';
+        long contentLength = -1;
+        int teCount = 0, hostCount = 0;
+        boolean chunked = false, close = false, keepAliveToken = false, expect100 = false;
+        boolean badTe = false, unknownCoding = false, chunkedTwice = false, chunkedLast = false;
+
+        for (int i = 0; i < fieldCount; i++) {
+            int ns = f[4 * i], ne = f[4 * i + 1], vs = f[4 * i + 2], ve = f[4 * i + 3];
+            switch (ne - ns) {
+                case 14:
+                    if (nameIs(b, ns, ne, CONTENT_LENGTH)) {
+                        long v = parseContentLength(b, vs, ve);
+                        if (v == -2) return fail(400, "invalid Content-Length");
+                        if (contentLength >= 0 && v != contentLength) {
+                            return fail(400, "conflicting Content-Length");
+                        }
+                        contentLength = v;
+                    }
+                    break;
+                case 17:
+                    if (nameIs(b, ns, ne, TRANSFER_ENCODING)) {
+                        teCount++;
+                        // list of codings; only a single, final "chunked" is understood
+                        int p = vs;
+                        boolean any = false;
+                        while (p < ve) {
+                            while (p < ve && (ows(b[p]) || b[p] == ',')) p++;
+                            if (p == ve) break;
+                            int ts = p;
+                            while (p < ve && b[p] != ',' && !ows(b[p])) p++;
+                            int te = p;
+                            while (p < ve && ows(b[p])) p++;
+                            if (p < ve && b[p] != ',') { // parameters or junk after the coding
+                                unknownCoding = true;
+                                while (p < ve && b[p] != ',') p++;
+                            }
+                            any = true;
+                            if (equalsIgnoreCase(b, ts, te, CHUNKED)) {
+                                if (chunked) chunkedTwice = true;
+                                chunked = true;
+                                chunkedLast = true;
+                            } else {
+                                for (int k = ts; k < te; k++) if (!TOKEN[b[k] & 0xFF]) badTe = true;
+                                unknownCoding = true;
+                                chunkedLast = false;
+                            }
+                        }
+                        if (!any) badTe = true;
+                    }
+                    break;
+                case 4:
+                    if (nameIs(b, ns, ne, HOST)) hostCount++;
+                    break;
+                case 10:
+                    if (nameIs(b, ns, ne, CONNECTION)) {
+                        int p = vs;
+                        while (p < ve) {
+                            while (p < ve && (ows(b[p]) || b[p] == ',')) p++;
+                            int ts = p;
+                            while (p < ve && b[p] != ',' && !ows(b[p])) p++;
+                            if (equalsIgnoreCase(b, ts, p, CLOSE)) close = true;
+                            else if (equalsIgnoreCase(b, ts, p, KEEP_ALIVE)) keepAliveToken = true;
+                        }
+                    }
+                    break;
+                case 6:
+                    if (nameIs(b, ns, ne, EXPECT) && equalsIgnoreCase(b, vs, ve, CONTINUE_100)) {
+                        expect100 = true;
+                    }
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        if (hostCount > 1) return fail(400, "more than one Host");
+        if (minor == 1 && hostCount == 0) return fail(400, "missing Host");
+        if (teCount > 0) {
+            if (contentLength >= 0) return fail(400, "both Content-Length and Transfer-Encoding");
+            if (minor == 0) return fail(400, "Transfer-Encoding in HTTP/1.0");
+            if (badTe) return fail(400, "invalid Transfer-Encoding");
+            if (unknownCoding || !chunkedLast) return fail(501, "unsupported transfer coding");
+            if (chunkedTwice) return fail(400, "chunked applied twice");
+        }
+        if (contentLength > maxBody) return fail(413, "body too large");
+
+        String method = method(b, lineStart, methodEnd);
+        // path: the target before '?', or the path component of an absolute-form target
+        int pathStart = targetStart;
+        int pathEnd = queryStart >= 0 ? queryStart : targetEnd;
+        if (b[targetStart] != '/' && b[targetStart] != '*') {
+            for (int p = targetStart; p + 2 < pathEnd; p++) {
+                if (b[p] == '/') break;
+                if (b[p] == ':' && b[p + 1] == '/' && b[p + 2] == '/') {
+                    int q = p + 3;
+                    while (q < pathEnd && b[q] != '/') q++;
+                    pathStart = q;
+                    break;
+                }
+            }
+        }
+
+        boolean keepAlive = minor == 1 ? !close : keepAliveToken && !close;
+        int headLen = pos;
+        request = new Request(Arrays.copyOf(b, headLen), Arrays.copyOf(f, 4 * fieldCount), fieldCount,
+                method, targetStart, targetEnd, pathStart, pathEnd, queryStart, minor, keepAlive,
+                chunked, expect100 && minor == 1, contentLength);
+        if (chunked) {
+            bodyState = B_SIZE;
+            chunkSize = 0;
+            sizeChars = 0;
+            extLen = 0;
+        } else if (contentLength > 0) {
+            bodyState = B_LENGTH;
+            remaining = contentLength;
+        } else {
+            bodyState = B_DONE;
+        }
+        return HEAD_DONE;
+    }
+
+    /** The value of a Content-Length field: a comma list of identical digit runs; -2 when bad. */
+    private static long parseContentLength(byte[] b, int vs, int ve) {
+        long result = -1;
+        int p = vs;
+        while (true) {
+            while (p < ve && ows(b[p])) p++;
+            int ds = p;
+            long v = 0;
+            while (p < ve && digit(b[p])) {
+                if (v > (Long.MAX_VALUE - 9) / 10) return -2;
+                v = v * 10 + (b[p] - '0');
+                p++;
+            }
+            if (p == ds) return -2;
+            if (result >= 0 && v != result) return -2;
+            result = v;
+            while (p < ve && ows(b[p])) p++;
+            if (p == ve) return result;
+            if (b[p] != ',') return -2;
+            p++;
+        }
+    }
+
+    private static String method(byte[] b, int start, int end) {
+        for (int i = 0; i < METHOD_BYTES.length; i++) {
+            if (nameIs(b, start, end, METHOD_BYTES[i])) return METHODS[i];
+        }
+        return new String(b, start, end - start, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Decodes body bytes from {@code in} after {@link #HEAD_DONE}, passing data to
+     * {@code sink} (may be null to discard). Answers {@link #NEED_MORE} (all of {@code in}
+     * consumed), {@link #BODY_DONE} (position just after the body, or after the last chunk
+     * and trailers) or {@link #ERROR}. A request without body answers BODY_DONE at once.
+     *
+     * @throws IllegalStateException before the head is done
+     */
+    public int parseBody(ByteBuffer in, BodySink sink) {
+        while (true) {
+            switch (bodyState) {
+                case B_DONE:
+                    return BODY_DONE;
+                case B_ERROR:
+                    return ERROR;
+                case B_NONE:
+                    throw new IllegalStateException("head not parsed");
+                case B_LENGTH:
+                case B_DATA: {
+                    int n = (int) Math.min(remaining, in.remaining());
+                    if (n > 0) {
+                        deliver(in, n, sink);
+                        remaining -= n;
+                    }
+                    if (remaining > 0) return NEED_MORE;
+                    bodyState = bodyState == B_LENGTH ? B_DONE : B_DATA_CR;
+                    break;
+                }
+                case B_TRAILERS: {
+                    int r = run(in);
+                    if (r == NEED_MORE || r == ERROR) return r;
+                    request.setTrailers(Arrays.copyOf(buf, len), Arrays.copyOf(fields, 4 * fieldCount),
+                            fieldCount);
+                    bodyState = B_DONE;
+                    return BODY_DONE;
+                }
+                default: {
+                    int r = chunkFraming(in);
+                    if (r != BODY_DONE) return r;
+                }
+            }
+        }
+    }
+
+    // Chunk-size lines and the CRLF after chunk data, byte by byte; BODY_DONE means "go on".
+    private int chunkFraming(ByteBuffer in) {
+        int s = bodyState;
+        while (in.hasRemaining()) {
+            int c = in.get() & 0xFF;
+            switch (s) {
+                case B_SIZE: {
+                    int d = hex(c);
+                    if (d >= 0) {
+                        if (chunkSize > (Long.MAX_VALUE >> 4) || ++sizeChars > 32) {
+                            return fail(400, "chunk size too large");
+                        }
+                        chunkSize = (chunkSize << 4) | d;
+                        break;
+                    }
+                    if (sizeChars == 0) return fail(400, "invalid chunk size");
+                    if (c == '\r') s = B_SIZE_LF;
+                    else if (c == ';') s = B_EXT;
+                    else if (c == ' ' || c == '\t') s = B_SIZE_WS;
+                    else return fail(400, "invalid chunk size");
+                    break;
+                }
+                case B_SIZE_WS:
+                    if (++extLen > maxChunkExt) return fail(400, "chunk extension too long");
+                    if (c == ';') s = B_EXT;
+                    else if (c != ' ' && c != '\t') return fail(400, "invalid chunk size line");
+                    break;
+                case B_EXT:
+                    if (c == '\r') {
+                        s = B_SIZE_LF;
+                    } else if ((c < 0x20 && c != '\t') || c == 0x7F) {
+                        return fail(400, "invalid character in chunk extension");
+                    } else if (++extLen > maxChunkExt) {
+                        return fail(400, "chunk extension too long");
+                    }
+                    break;
+                case B_SIZE_LF:
+                    if (c != '\n') return fail(400, "bare CR in chunk size line");
+                    if (chunkSize == 0) {
+                        // last chunk: trailers are parsed like header fields
+                        bodyState = B_TRAILERS;
+                        inTrailers = true;
+                        len = 0;
+                        pos = 0;
+                        fieldCount = 0;
+                        state = H_FIELD_START;
+                        hardLimit = maxHeaderBytes;
+                        return BODY_DONE;
+                    }
+                    if (chunkSize > maxBody - bodyTotal) return fail(413, "body too large");
+                    bodyTotal += chunkSize;
+                    remaining = chunkSize;
+                    bodyState = B_DATA;
+                    return BODY_DONE;
+                case B_DATA_CR:
+                    if (c != '\r') return fail(400, "missing CRLF after chunk data");
+                    s = B_DATA_LF;
+                    break;
+                case B_DATA_LF:
+                    if (c != '\n') return fail(400, "missing CRLF after chunk data");
+                    s = B_SIZE;
+                    chunkSize = 0;
+                    sizeChars = 0;
+                    extLen = 0;
+                    break;
+                default:
+                    throw new IllegalStateException("body state " + s);
+            }
+        }
+        bodyState = s;
+        return NEED_MORE;
+    }
+
+    private static int hex(int c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+
+    private static void deliver(ByteBuffer in, int n, BodySink sink) {
+        int start = in.position();
+        if (sink == null) {
+            in.position(start + n);
+            return;
+        }
+        int limit = in.limit();
+        in.limit(start + n);
+        try {
+            sink.onData(in);
+        } finally {
+            in.limit(limit);
+            in.position(start + n);
+        }
+    }
+}
