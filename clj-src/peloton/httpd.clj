@@ -1,0 +1,310 @@
+(ns peloton.httpd
+  "An HTTP/1.1 server: keep-alive and pipelining, chunked responses, regex
+  routes, files with Range and sendfile, and Ring handlers.
+
+  Handlers get a connection, `conn` (a `peloton.http.Exchange`), and answer
+  through it, now or later, from any thread:
+
+      (defn on-index [conn]
+        (set-content-type-html! conn)
+        (set-response-body! conn \"<h1>Hello from Peloton</h1>\")
+        (send-response! conn))
+
+      (serve! {:ports [8080]}
+        [:GET #\"^/$\" on-index])
+
+  Handlers run on the connection's reactor thread unless `:executor` is given:
+  never block there. A handler that throws gets a 500 and a log line."
+  (:require [clojure.string :as str]
+            [clojure.tools.logging :as log]
+            [peloton.util :as util])
+  (:import (java.io File InputStream)
+           (java.nio ByteBuffer)
+           (java.util.concurrent Executor TimeUnit)
+           (java.util.regex Matcher Pattern)
+           (peloton.fut Fut Stream)
+           (peloton.http Exchange Forms HttpHandler HttpLimits HttpServer HttpServer$Options
+                         Request)))
+
+(set! *warn-on-reflection* true)
+
+;; ---- request accessors ----
+
+(defn request-method
+  "The request method as an upper-case keyword, e.g. `:GET`."
+  [^Exchange conn]
+  (keyword (.method conn)))
+
+(defn request-uri
+  "The raw request-target, e.g. `\"/search?q=x\"`."
+  ^String [^Exchange conn]
+  (.uri conn))
+
+(defn request-path
+  "The raw path of the request, before any `?`."
+  ^String [^Exchange conn]
+  (.path conn))
+
+(defn request-query
+  "The raw query string without `?`, or nil."
+  ^String [^Exchange conn]
+  (.query conn))
+
+(defn request-header
+  "The first value of request header `name` (any case), or nil."
+  ^String [^Exchange conn ^String name]
+  (.header conn name))
+
+(defn request-headers
+  "The request headers as a map of lower-case name to value (repeated headers
+  joined with \",\", as Ring does)."
+  [^Exchange conn]
+  (let [^Request r (.request conn)
+        n (.headerCount r)]
+    (loop [i 0 m (transient {})]
+      (if (< i n)
+        (let [k (.headerName r i)
+              v (.headerValue r i)
+              old (get m k)]
+          (recur (inc i) (assoc! m k (if old (str old "," v) v))))
+        (persistent! m)))))
+
+(defn request-body
+  "The request body as a byte array (empty when none)."
+  ^bytes [^Exchange conn]
+  (let [b (.bodyBytes conn) n (.bodyLength conn)]
+    (if (= n (alength b)) b (java.util.Arrays/copyOf b n))))
+
+(defn request-body-string
+  "The request body decoded as UTF-8."
+  ^String [^Exchange conn]
+  (.bodyString conn))
+
+(defn remote-addr
+  "The client's IP address as a string."
+  ^String [^Exchange conn]
+  (some-> (.remoteAddress conn) .getAddress .getHostAddress))
+
+(defn query-data
+  "The query string decoded into a map of string keys to string values (a
+  vector of values for a repeated key)."
+  [^Exchange conn]
+  (if-let [q (.query conn)]
+    (into {} (Forms/parseUrlEncoded q))
+    {}))
+
+(defn post-data
+  "The body decoded as `application/x-www-form-urlencoded` into a map of string
+  keys to string values (a vector of values for a repeated key)."
+  [^Exchange conn]
+  (into {} (Forms/parseUrlEncoded (.bodyString conn))))
+
+(defn post-data-map
+  "Like `post-data`, with keyword keys."
+  [conn]
+  (into {} (map (fn [[k v]] [(keyword k) (if (instance? java.util.List v) (vec v) v)]))
+        (post-data conn)))
+
+(defn finished?
+  "True once the response is complete or the client has gone away: a loop that
+  streams to `conn` stops when this turns true."
+  [^Exchange conn]
+  (.isFinished conn))
+
+;; ---- response ----
+
+(defn set-response-status!
+  "Sets the response status code."
+  [^Exchange conn status]
+  (.status conn (int status)))
+
+(defn set-response-message!
+  "Sets the reason phrase of the status line."
+  [^Exchange conn ^String message]
+  (.message conn message))
+
+(defn set-response-header!
+  "Sets response header `name` to `value`, replacing earlier values. A CR or LF
+  in either is refused with an exception."
+  [^Exchange conn name value]
+  (.setHeader conn (util/->str name) (str value)))
+
+(defn add-response-header!
+  "Adds a value for response header `name`, keeping earlier ones."
+  [^Exchange conn name value]
+  (.addHeader conn (util/->str name) (str value)))
+
+(defn set-content-type!
+  "Sets the Content-Type of the response."
+  [^Exchange conn ^String content-type]
+  (.contentType conn content-type))
+
+(defn set-content-type-html!
+  "Sets the Content-Type to HTML (UTF-8)."
+  [conn]
+  (set-content-type! conn "text/html; charset=utf-8"))
+
+(defn set-content-type-json!
+  "Sets the Content-Type to JSON."
+  [conn]
+  (set-content-type! conn "application/json"))
+
+(defn set-response-body!
+  "Sets the response body: a string (sent as UTF-8) or a byte array."
+  [^Exchange conn body]
+  (cond
+    (string? body) (.body conn ^String body)
+    (bytes? body) (.body conn ^bytes body)
+    (instance? ByteBuffer body) (.body conn ^ByteBuffer body)
+    (nil? body) (.body conn (byte-array 0))
+    :else (.body conn (str body))))
+
+(defn send-response!
+  "Sends the response: status, headers, Content-Length and body."
+  [^Exchange conn]
+  (.send conn))
+
+(defn send-html!
+  "Sends `html` as a 200 HTML response (or with `status`)."
+  ([conn html] (send-html! conn 200 html))
+  ([conn status html]
+   (set-response-status! conn status)
+   (set-content-type-html! conn)
+   (set-response-body! conn html)
+   (send-response! conn)))
+
+(defn not-found!
+  "Sends a 404 page."
+  [conn]
+  (send-html! conn 404 "<html><h1>404 Not Found</h1></html>"))
+
+(defn see-other!
+  "Redirects the client to `location` with a 303 See Other."
+  [conn ^String location]
+  (set-response-status! conn 303)
+  (set-response-header! conn "Location" location)
+  (set-response-body! conn "")
+  (send-response! conn))
+
+(defn start-chunked-response!
+  "Sends the response head with `Transfer-Encoding: chunked`; the body follows
+  through `send-chunk!` and ends with `finish-chunked-response!`."
+  [^Exchange conn]
+  (.startChunked conn))
+
+(defn send-chunk!
+  "Queues one chunk (a string or bytes). Answers a fut that completes once the
+  connection's output is below its high-water mark: a producer that waits on it
+  before the next chunk never fills memory when the client reads slowly."
+  ^Fut [^Exchange conn chunk]
+  (if (string? chunk)
+    (.sendChunk conn ^String chunk)
+    (.sendChunk conn ^bytes chunk)))
+
+(defn flush-output!
+  "Writes what is queued so far."
+  [^Exchange conn]
+  (.flush conn))
+
+(defn finish-chunked-response!
+  "Ends a chunked response."
+  [^Exchange conn]
+  (.finishChunked conn))
+
+;; ---- routing ----
+
+(defn- route-handler
+  "Turns route vectors `[method regex handler & extra-args]` into one handler
+  that calls `(apply handler conn (concat extra-args groups))`."
+  [routes]
+  (let [compiled (mapv (fn [[method ^Pattern re handler & extra]]
+                         (when-not (instance? Pattern re)
+                           (throw (IllegalArgumentException. (str "route needs a regex: " (pr-str re)))))
+                         [(if (= method :any) nil (str/upper-case (name method))) re handler extra])
+                       routes)]
+    (fn [^Exchange conn]
+      (let [path (.path conn)
+            method (.method conn)]
+        (loop [rs compiled]
+          (if-let [[m ^Pattern re handler extra] (first rs)]
+            (let [^Matcher mt (.matcher re path)]
+              (if (and (or (nil? m) (= m method)) (.find mt))
+                (let [groups (map #(.group mt (int %)) (range 1 (inc (.groupCount mt))))]
+                  (apply handler conn (concat extra groups)))
+                (recur (rest rs))))
+            (not-found! conn)))))))
+
+(defn- ->handler ^HttpHandler [f]
+  (reify HttpHandler
+    (handle [_ ex] (f ex))))
+
+;; ---- server ----
+
+(defn- options ^HttpServer$Options [opts port]
+  (let [o (HttpServer$Options.)
+        ^HttpLimits limits (.limits o)]
+    (set! (.port o) (int port))
+    (when-let [h (:host opts)] (set! (.host o) ^String h))
+    (when-let [b (:listen-backlog opts)] (set! (.backlog o) (int b)))
+    (when-let [n (:reactors opts)] (set! (.reactors o) (int n)))
+    (when-let [e (:executor opts)] (set! (.executor o) ^Executor e))
+    (when-let [t (:header-timeout opts)] (set! (.headerTimeoutMillis o) (long (* 1000 t))))
+    (when-let [t (:idle-timeout opts)] (set! (.idleTimeoutMillis o) (long (* 1000 t))))
+    (when-let [t (:write-timeout opts)] (set! (.writeTimeoutMillis o) (long (* 1000 t))))
+    (when-let [n (:max-body opts)] (set! (.maxBody limits) (long n)))
+    (when-let [n (:max-request-line opts)] (set! (.maxRequestLine limits) (int n)))
+    (when-let [n (:max-header-bytes opts)] (set! (.maxHeaderBytes limits) (int n)))
+    (when-let [n (:max-headers opts)] (set! (.maxHeaders limits) (int n)))
+    o))
+
+(defrecord Server [servers]
+  java.io.Closeable
+  (close [_] (doseq [^HttpServer s servers] (.close s))))
+
+(defn start-server!
+  "Starts serving `handler` (a function of `conn`) with the options of `serve!`.
+  Answers a server value for `port` and `stop-server!`."
+  [opts handler]
+  (let [ports (or (:ports opts) [(or (:port opts) 8080)])
+        h (->handler handler)
+        started (reduce (fn [acc port]
+                          (try
+                            (conj acc (HttpServer/start (options opts port) h))
+                            (catch Throwable t
+                              (doseq [^HttpServer s acc] (.close s))
+                              (throw t))))
+                        [] ports)]
+    (->Server started)))
+
+(defn serve!
+  "Serves `routes` and answers a server value (stop it with `stop-server!`).
+
+  `opts`: `:ports` (a vector, default [8080]) or `:port`, `:host` (default
+  \"127.0.0.1\"; \"0.0.0.0\" for all interfaces), `:listen-backlog` (1024),
+  `:reactors` (one per core), `:executor` (run handlers there instead of on the
+  reactor, for blocking code), `:header-timeout` (10 s: the time a client has to
+  send a request head), `:idle-timeout` (60 s between keep-alive requests),
+  `:write-timeout` (30 s without write progress), `:max-body` (16 MiB),
+  `:max-request-line` (8 KiB), `:max-header-bytes` (32 KiB), `:max-headers` (100).
+
+  Each route is `[method regex handler & extra-args]`: `method` a keyword such
+  as `:GET` or `:any`; the first route whose method matches and whose regex is
+  found in the path calls `(apply handler conn (concat extra-args groups))`.
+  No match answers 404. Use a var (`#'handler`) to pick up redefinitions at the
+  REPL without restarting."
+  [opts & routes]
+  (start-server! opts (route-handler routes)))
+
+(defn port
+  "The port the (first) server listens on."
+  [server]
+  (.port ^HttpServer (first (:servers server))))
+
+(defn stop-server!
+  "Stops accepting, lets in-flight responses finish for up to `grace-seconds`
+  (default 5), then closes everything. Blocks until done."
+  ([server] (stop-server! server 5))
+  ([server grace-seconds]
+   (doseq [^HttpServer s (:servers server)]
+     (.join (.stop s (long (* 1000 grace-seconds)) TimeUnit/MILLISECONDS)))
+   nil))

@@ -1,0 +1,478 @@
+package peloton.http;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import peloton.fut.Fut;
+
+/**
+ * One request and its response: what a {@link HttpHandler} gets (the {@code conn} of the Clojure
+ * API). Read the request through the accessors; answer with {@link #send()} after setting status,
+ * headers and body, or stream with {@link #startChunked()} / {@link #sendChunk(byte[])} / {@link
+ * #finishChunked()}, or with a known length through {@link #startResponse(long)}, {@link
+ * #write(ByteBuffer)}, {@link #writeFile} and {@link #end()}.
+ *
+ * <p>Every method may be called from any thread: off the connection's reactor it is queued there,
+ * in call order. Once the response is complete, or the client has gone away, {@link #isFinished()}
+ * is true and further writes are ignored.
+ */
+public final class Exchange {
+  private static final byte[] EMPTY = new byte[0];
+
+  final Connection conn;
+  final Request request;
+  byte[] body = EMPTY;
+  int bodyLength;
+
+  int status = 200;
+  String message;
+  String contentType;
+  String[] headerNames = new String[4];
+  String[] headerValues = new String[4];
+  int headerCount;
+  private Object responseBody; // byte[] or ByteBuffer
+  boolean keepAlive;
+
+  static final int NOT_STARTED = 0, STREAMING = 1, DONE = 2;
+  int phase = NOT_STARTED;
+  boolean chunked;
+  boolean headOnly;
+  long declaredLength = -1;
+  long written;
+  private volatile boolean finished;
+
+  Exchange(Connection conn, Request request) {
+    this.conn = conn;
+    this.request = request;
+    this.keepAlive = request.keepAlive();
+    this.headOnly = "HEAD".equals(request.method());
+  }
+
+  // ---- request ----
+
+  /** The parsed request head. */
+  public Request request() {
+    return request;
+  }
+
+  /** The request method, e.g. {@code "GET"}. */
+  public String method() {
+    return request.method();
+  }
+
+  /** The raw request-target, e.g. {@code "/a/b?x=1"}. */
+  public String uri() {
+    return request.target();
+  }
+
+  /** The raw path, before any {@code ?}. */
+  public String path() {
+    return request.path();
+  }
+
+  /** The raw query string without {@code ?}, or null. */
+  public String query() {
+    return request.query();
+  }
+
+  /** The first value of header {@code name} (any case), or null. */
+  public String header(String name) {
+    return request.header(lower(name));
+  }
+
+  /** The request body (empty when none); the array may be longer than {@link #bodyLength()}. */
+  public byte[] bodyBytes() {
+    return body;
+  }
+
+  /** The number of body bytes in {@link #bodyBytes()}. */
+  public int bodyLength() {
+    return bodyLength;
+  }
+
+  /** The body decoded as UTF-8. */
+  public String bodyString() {
+    return new String(body, 0, bodyLength, StandardCharsets.UTF_8);
+  }
+
+  /** The client's address. */
+  public InetSocketAddress remoteAddress() {
+    return conn.remoteAddress();
+  }
+
+  /** The local address the request came in on. */
+  public InetSocketAddress localAddress() {
+    return conn.localAddress();
+  }
+
+  /** The reactor that owns this exchange's connection: schedule follow-up work there. */
+  public peloton.reactor.Reactor reactor() {
+    return conn.reactor;
+  }
+
+  // ---- response ----
+
+  /** Sets the response status code (default 200). */
+  public Exchange status(int code) {
+    if (code < 100 || code > 999) {
+      throw new IllegalArgumentException("bad status code " + code);
+    }
+    if (!onReactor(() -> status(code))) {
+      return this;
+    }
+    status = code;
+    return this;
+  }
+
+  /** The response status set so far. */
+  public int status() {
+    return status;
+  }
+
+  /** Sets the reason phrase (default: the standard one for the status). */
+  public Exchange message(String reason) {
+    Headers.checkValue(reason);
+    if (!onReactor(() -> message(reason))) {
+      return this;
+    }
+    message = reason;
+    return this;
+  }
+
+  /** Sets response header {@code name}, replacing earlier values. CR or LF is refused. */
+  public Exchange setHeader(String name, String value) {
+    Headers.checkName(name);
+    Headers.checkValue(value);
+    if (!onReactor(() -> setHeader(name, value))) {
+      return this;
+    }
+    if (name.equalsIgnoreCase("content-type")) {
+      contentType = value;
+      return this;
+    }
+    removeHeader(name);
+    return appendHeader(name, value);
+  }
+
+  /** Adds a value for response header {@code name}, keeping earlier ones. CR or LF is refused. */
+  public Exchange addHeader(String name, String value) {
+    Headers.checkName(name);
+    Headers.checkValue(value);
+    if (!onReactor(() -> addHeader(name, value))) {
+      return this;
+    }
+    return appendHeader(name, value);
+  }
+
+  private Exchange appendHeader(String name, String value) {
+    if (headerCount == headerNames.length) {
+      headerNames = Arrays.copyOf(headerNames, headerCount * 2);
+      headerValues = Arrays.copyOf(headerValues, headerCount * 2);
+    }
+    headerNames[headerCount] = name;
+    headerValues[headerCount++] = value;
+    return this;
+  }
+
+  private void removeHeader(String name) {
+    int j = 0;
+    for (int i = 0; i < headerCount; i++) {
+      if (!headerNames[i].equalsIgnoreCase(name)) {
+        headerNames[j] = headerNames[i];
+        headerValues[j++] = headerValues[i];
+      }
+    }
+    headerCount = j;
+  }
+
+  /** The first response header value set for {@code name}, or null. */
+  public String responseHeader(String name) {
+    if (name.equalsIgnoreCase("content-type")) {
+      return contentType;
+    }
+    for (int i = 0; i < headerCount; i++) {
+      if (headerNames[i].equalsIgnoreCase(name)) {
+        return headerValues[i];
+      }
+    }
+    return null;
+  }
+
+  /** Sets the Content-Type. */
+  public Exchange contentType(String type) {
+    return setHeader("Content-Type", type);
+  }
+
+  /** Sets the body to {@code s} encoded as UTF-8. */
+  public Exchange body(String s) {
+    return body(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Sets the body; the array is sent as it is when {@link #send()} runs, so don't change it. */
+  public Exchange body(byte[] bytes) {
+    if (!onReactor(() -> body(bytes))) {
+      return this;
+    }
+    responseBody = bytes;
+    return this;
+  }
+
+  /** Sets the body to the remaining bytes of {@code buf}. */
+  public Exchange body(ByteBuffer buf) {
+    if (!onReactor(() -> body(buf))) {
+      return this;
+    }
+    responseBody = buf;
+    return this;
+  }
+
+  /** Asks for the connection to be closed after this response. */
+  public Exchange closeAfter() {
+    if (!onReactor(this::closeAfter)) {
+      return this;
+    }
+    keepAlive = false;
+    return this;
+  }
+
+  /** Sends the response: status, headers, {@code Content-Length} and body. */
+  public void send() {
+    if (!onReactor(this::send) || !startable()) {
+      return;
+    }
+    long len;
+    if (responseBody instanceof byte[]) {
+      len = ((byte[]) responseBody).length;
+    } else if (responseBody instanceof ByteBuffer) {
+      len = ((ByteBuffer) responseBody).remaining();
+    } else {
+      len = 0;
+    }
+    conn.writeHead(this, len);
+    if (len > 0 && bodyAllowed()) {
+      if (responseBody instanceof byte[]) {
+        conn.appendBody((byte[]) responseBody);
+      } else {
+        conn.appendBody((ByteBuffer) responseBody);
+      }
+    }
+    complete();
+  }
+
+  /**
+   * Sends a status with a short text body and no other content; for errors ({@code 404}, {@code
+   * 500}). Ignored when the response has started.
+   */
+  public void sendStatus(int code, String text) {
+    if (!onReactor(() -> sendStatus(code, text)) || !startable()) {
+      return;
+    }
+    status = code;
+    contentType = "text/plain; charset=utf-8";
+    responseBody = text.getBytes(StandardCharsets.UTF_8);
+    send();
+  }
+
+  /** Starts a chunked response (close-delimited for HTTP/1.0 clients); send chunks next. */
+  public void startChunked() {
+    if (!onReactor(this::startChunked) || !startable()) {
+      return;
+    }
+    if (request.versionMinor() == 0) {
+      keepAlive = false;
+    } else {
+      chunked = true;
+    }
+    phase = STREAMING;
+    conn.writeHead(this, -1);
+  }
+
+  /** Sends one chunk of a chunked response, UTF-8 encoded. */
+  public Fut sendChunk(String s) {
+    return sendChunk(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Queues one chunk of a chunked response. Answers a fut that completes once the connection's
+   * output is below its high-water mark: a producer that waits on it never fills memory. An empty
+   * chunk is skipped (it would end the body).
+   */
+  public Fut sendChunk(byte[] bytes) {
+    if (!conn.reactor.inReactorThread()) {
+      Fut f = new Fut();
+      conn.reactor.submit(() -> f.follow(sendChunk(bytes)));
+      return f;
+    }
+    if (finished || phase != STREAMING) {
+      return Fut.of(Boolean.FALSE);
+    }
+    if (bytes.length > 0 && !headOnly) {
+      if (chunked) {
+        conn.appendChunk(bytes);
+      } else {
+        conn.appendBody(bytes);
+      }
+    }
+    return conn.writable();
+  }
+
+  /** Writes out what is queued so far, without waiting. */
+  public void flush() {
+    if (!onReactor(this::flush)) {
+      return;
+    }
+    conn.flush();
+  }
+
+  /** Ends a chunked response. */
+  public void finishChunked() {
+    if (!onReactor(this::finishChunked) || finished || phase != STREAMING) {
+      return;
+    }
+    if (chunked && !headOnly) {
+      conn.appendLastChunk();
+    }
+    complete();
+  }
+
+  /**
+   * Starts a response whose body of exactly {@code contentLength} bytes follows through {@link
+   * #write} and {@link #writeFile}; {@link #end()} finishes it.
+   */
+  public void startResponse(long contentLength) {
+    if (!onReactor(() -> startResponse(contentLength)) || !startable()) {
+      return;
+    }
+    phase = STREAMING;
+    declaredLength = contentLength;
+    conn.writeHead(this, contentLength);
+  }
+
+  /** Queues body bytes of a response started with {@link #startResponse(long)}. */
+  public void write(ByteBuffer buf) {
+    if (!onReactor(() -> write(buf)) || finished || phase != STREAMING) {
+      return;
+    }
+    written += buf.remaining();
+    if (bodyAllowed()) {
+      conn.appendBody(buf);
+    }
+  }
+
+  /**
+   * Queues {@code length} bytes of {@code file} from {@code position}, sent with {@code
+   * transferTo} (sendfile). The channel is closed once sent, or when the connection goes away, if
+   * {@code closeWhenDone}.
+   */
+  public void writeFile(FileChannel file, long position, long length, boolean closeWhenDone) {
+    if (!onReactor(() -> writeFile(file, position, length, closeWhenDone))) {
+      return;
+    }
+    if (finished || phase != STREAMING || !bodyAllowed()) {
+      if (closeWhenDone) {
+        Connection.closeQuietly(file);
+      }
+      return;
+    }
+    written += length;
+    conn.appendFile(file, position, length, closeWhenDone);
+  }
+
+  /** Ends a response started with {@link #startResponse(long)}. */
+  public void end() {
+    if (!onReactor(this::end) || finished || phase != STREAMING) {
+      return;
+    }
+    if (declaredLength >= 0 && written != declaredLength && bodyAllowed()) {
+      // The framing would be wrong: the connection cannot be reused.
+      keepAlive = false;
+    }
+    complete();
+  }
+
+  /** True once the response is complete or the client has gone away. */
+  public boolean isFinished() {
+    return finished;
+  }
+
+  /** True once the response head has been queued. */
+  public boolean isStarted() {
+    return phase != NOT_STARTED;
+  }
+
+  /** True when the connection's output is above its high-water mark (a slow reader). */
+  public boolean isBackedUp() {
+    return conn.isBackedUp();
+  }
+
+  /** A fut that completes once the connection's output is below its high-water mark. */
+  public Fut writable() {
+    if (!conn.reactor.inReactorThread()) {
+      Fut f = new Fut();
+      conn.reactor.submit(() -> f.follow(conn.writable()));
+      return f;
+    }
+    return conn.writable();
+  }
+
+  /** Answers 500 when nothing was sent yet, else cuts the connection; used after a handler throws. */
+  void fail(Throwable t) {
+    if (!onReactor(() -> fail(t))) {
+      return;
+    }
+    if (finished) {
+      return;
+    }
+    if (phase == NOT_STARTED) {
+      headerCount = 0;
+      keepAlive = false;
+      sendStatus(500, "Internal Server Error\n");
+    } else {
+      conn.close();
+    }
+  }
+
+  boolean bodyAllowed() {
+    return !headOnly && status != 204 && status != 304 && status >= 200;
+  }
+
+  private boolean startable() {
+    if (finished) {
+      return false;
+    }
+    if (phase != NOT_STARTED) {
+      throw new IllegalStateException("the response was already started");
+    }
+    return true;
+  }
+
+  private void complete() {
+    phase = DONE;
+    finished = true;
+    conn.exchangeDone(this);
+  }
+
+  void markFinished() {
+    finished = true;
+  }
+
+  private boolean onReactor(Runnable again) {
+    if (conn.reactor.inReactorThread()) {
+      return true;
+    }
+    conn.reactor.submit(again);
+    return false;
+  }
+
+  private static String lower(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        return s.toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+    return s;
+  }
+}
