@@ -308,3 +308,119 @@
    (doseq [^HttpServer s (:servers server)]
      (.join (.stop s (long (* 1000 grace-seconds)) TimeUnit/MILLISECONDS)))
    nil))
+
+;; ---- Ring ----
+
+(defn ring-request
+  "The Ring request map (per the Ring SPEC) for `conn`: `:server-port`,
+  `:server-name`, `:remote-addr`, `:uri`, `:query-string`, `:scheme`,
+  `:request-method`, `:protocol`, lower-case `:headers` and `:body` as an
+  InputStream. Also `:peloton/conn`, the connection itself."
+  [^Exchange conn]
+  (let [^Request r (.request conn)
+        local (.localAddress conn)
+        host (.header conn "host")
+        server-name (if host
+                      (let [i (.lastIndexOf ^String host ":")]
+                        (if (and (pos? i) (not (str/ends-with? host "]"))) (subs host 0 i) host))
+                      (some-> local .getHostString))]
+    {:server-port (some-> local .getPort)
+     :server-name server-name
+     :remote-addr (remote-addr conn)
+     :uri (.path conn)
+     :query-string (.query conn)
+     :scheme :http
+     :request-method (keyword (str/lower-case (.method conn)))
+     :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
+     :headers (request-headers conn)
+     :body (java.io.ByteArrayInputStream. (.bodyBytes conn) 0 (.bodyLength conn))
+     :peloton/conn conn}))
+
+(defn- set-ring-headers! [^Exchange conn headers]
+  (doseq [[k v] headers]
+    (let [k (util/->str k)]
+      (if (sequential? v)
+        (doseq [x v] (.addHeader conn k (str x)))
+        (.setHeader conn k (str v))))))
+
+(declare send-ring-response!)
+
+(defn- stream-chunks!
+  "Sends each value taken from stream `s` as a chunk, waiting for the
+  connection to drain between chunks; ends the response at end of stream."
+  [^Exchange conn ^Stream s]
+  (.startChunked conn)
+  (-> (.consume s (reify java.util.function.Function
+                    (apply [_ v]
+                      (if (.isFinished conn)
+                        (do (.close s) nil)
+                        (if (string? v) (.sendChunk conn ^String v) (.sendChunk conn ^bytes v))))))
+      (.onComplete (reify peloton.fut.Fut$Callback
+                     (call [_ _ err]
+                       (if err
+                         (do (log/error err "stream body failed; closing the connection")
+                             (.fail conn err))
+                         (.finishChunked conn)))))))
+
+(defn send-ring-response!
+  "Sends a Ring response map on `conn`. The body may be a String, bytes, an
+  InputStream, a File (sent with sendfile), a seq of strings, nil, or beyond
+  Ring a `peloton.fut.Stream` (sent chunked, with backpressure). The response
+  itself may be a fut of a response map."
+  [^Exchange conn response]
+  (if (instance? Fut response)
+    (.onComplete ^Fut response
+                 (reify peloton.fut.Fut$Callback
+                   (call [_ v err]
+                     (if err
+                       (do (log/error err "ring response fut failed")
+                           (.fail conn err))
+                       (send-ring-response! conn v)))))
+    (let [{:keys [status headers body]} response]
+      (.status conn (int (or status 200)))
+      (set-ring-headers! conn headers)
+      (cond
+        (nil? body) (do (.body conn (byte-array 0)) (.send conn))
+        (string? body) (do (.body conn ^String body) (.send conn))
+        (bytes? body) (do (.body conn ^bytes body) (.send conn))
+        (instance? InputStream body) (let [b (with-open [^InputStream in body] (.readAllBytes in))]
+                                       (.body conn ^bytes b)
+                                       (.send conn))
+        (instance? File body) (let [^File f body
+                                    ch (java.nio.channels.FileChannel/open
+                                        (.toPath f)
+                                        (into-array java.nio.file.OpenOption
+                                                    [java.nio.file.StandardOpenOption/READ]))
+                                    n (.size ch)]
+                                (.startResponse conn n)
+                                (.writeFile conn ch 0 n true)
+                                (.end conn))
+        (instance? Stream body) (stream-chunks! conn body)
+        (seq? body) (do (.startChunked conn)
+                        (doseq [x body] (.sendChunk conn (str x)))
+                        (.finishChunked conn))
+        :else (throw (IllegalArgumentException.
+                      (str "unsupported Ring body type: " (class body))))))))
+
+(defn ring-handler
+  "Adapts a Ring handler to a Peloton handler of `conn` (usable with
+  `start-server!` or as a route handler). A 1-arity handler answers a response
+  map or a fut of one; with `{:async? true}` it is called with
+  `[request respond raise]` as Ring's async handlers are."
+  ([handler] (ring-handler handler {}))
+  ([handler {:keys [async?]}]
+   (if async?
+     (fn [conn & _]
+       (handler (ring-request conn)
+                (fn [response] (send-ring-response! conn response))
+                (fn [^Throwable t]
+                  (log/error t "async ring handler raised")
+                  (.fail ^Exchange conn t))))
+     (fn [conn & _]
+       (send-ring-response! conn (handler (ring-request conn)))))))
+
+(defn serve-ring!
+  "Serves a Ring handler with the options of `serve!` (`:async? true` for a
+  3-arity handler). Answers a server value for `stop-server!`."
+  [opts handler]
+  (start-server! opts (ring-handler handler opts)))

@@ -417,8 +417,11 @@ public final class Exchange {
     return conn.writable();
   }
 
-  /** Answers 500 when nothing was sent yet, else cuts the connection; used after a handler throws. */
-  void fail(Throwable t) {
+  /**
+   * Answers 500 when nothing was sent yet, else cuts the connection; for a handler that failed
+   * after returning (the server does this itself when a handler throws).
+   */
+  public void fail(Throwable t) {
     if (!onReactor(() -> fail(t))) {
       return;
     }
