@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Start command for Peloton's hello server, used by bench/http/run.sh:
 #   bench/http/peloton-hello.sh PORT
-# It must serve 200, Content-Type text/html, body "<h1>Hello from Peloton</h1>" on
-# 127.0.0.1:PORT in the foreground, with the JVM flags in $JVM_OPTS.
-# Placeholder until the server exists: exit 3 makes run.sh report Peloton as n/a.
-echo "peloton hello server not built yet" >&2
-exit 3
+# Serves the original README's web example (Clojure routes, the 27-byte hello page)
+# on 127.0.0.1:PORT in the foreground, with the JVM flags in $JVM_OPTS.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PORT=${1:?port}
+CPFILE="$ROOT/target/bench-classpath.txt"
+mvn -B -q -Dstyle.color=never -f "$ROOT/pom.xml" compile dependency:build-classpath \
+  -Dmdep.outputFile="$CPFILE" -Dmdep.includeScope=runtime 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2
+exec java ${JVM_OPTS:-} -cp "$ROOT/target/classes:$ROOT/examples:$(cat "$CPFILE")" \
+  clojure.main -m peloton.examples.hello-server "$PORT"
