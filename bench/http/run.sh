@@ -151,6 +151,8 @@ parse_wrk() {
     /Non-2xx or 3xx responses:/ { err += $NF }
     END {
       if (rps == "") { print "- - - -"; exit }
+      # wrk sometimes prints a 99th percentile of 0.00us (a histogram overflow): unknown, not 0.
+      if (p99 == 0) { printf "%.0f %.3f - %d\n", rps, p50, err; exit }
       printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err
     }' "$1"
 }
@@ -186,7 +188,7 @@ run_mode() {  # $1 mode, $2 port, $3 raw output file
 }
 
 # ---- the runs ----------------------------------------------------------------
-declare -A RES NA
+declare -A RES=() NA=()
 LOAD_START=$(cat /proc/loadavg)
 for round in $(seq 1 "$ROUNDS"); do
   for s in $SERVERS; do

@@ -69,8 +69,17 @@
           (recur (inc i) (assoc! m k (if old (str old "," v) v))))
         (persistent! m)))))
 
+(defn request-body-stream
+  "The request body as a `peloton.stream` of byte arrays. A body larger than
+  the server's `:body-buffer-limit` arrives this way while the handler runs
+  (the connection reads no faster than the stream is taken from); a small one
+  is a single chunk."
+  ^Stream [^Exchange conn]
+  (.bodyStream conn))
+
 (defn request-body
-  "The request body as a byte array (empty when none)."
+  "The request body as a byte array (empty when none; for a streamed body, use
+  `request-body-stream`)."
   ^bytes [^Exchange conn]
   (let [b (.bodyBytes conn) n (.bodyLength conn)]
     (if (= n (alength b)) b (java.util.Arrays/copyOf b n))))
@@ -252,6 +261,7 @@
     (when-let [t (:idle-timeout opts)] (set! (.idleTimeoutMillis o) (long (* 1000 t))))
     (when-let [t (:write-timeout opts)] (set! (.writeTimeoutMillis o) (long (* 1000 t))))
     (when-let [n (:max-body opts)] (set! (.maxBody limits) (long n)))
+    (when-let [n (:body-buffer-limit opts)] (set! (.bodyBufferLimit o) (long n)))
     (when-let [n (:max-request-line opts)] (set! (.maxRequestLine limits) (int n)))
     (when-let [n (:max-header-bytes opts)] (set! (.maxHeaderBytes limits) (int n)))
     (when-let [n (:max-headers opts)] (set! (.maxHeaders limits) (int n)))
@@ -285,6 +295,7 @@
   reactor, for blocking code), `:header-timeout` (10 s: the time a client has to
   send a request head), `:idle-timeout` (60 s between keep-alive requests),
   `:write-timeout` (30 s without write progress), `:max-body` (16 MiB),
+  `:body-buffer-limit` (1 MiB: larger bodies are streamed to the handler),
   `:max-request-line` (8 KiB), `:max-header-bytes` (32 KiB), `:max-headers` (100).
 
   Each route is `[method regex handler & extra-args]`: `method` a keyword such
@@ -333,7 +344,7 @@
      :request-method (keyword (str/lower-case (.method conn)))
      :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
      :headers (request-headers conn)
-     :body (java.io.ByteArrayInputStream. (.bodyBytes conn) 0 (.bodyLength conn))
+     :body (.bodyInputStream conn)
      :peloton/conn conn}))
 
 (defn- set-ring-headers! [^Exchange conn headers]

@@ -15,6 +15,7 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import peloton.fut.Fut;
+import peloton.fut.Stream;
 import peloton.reactor.Reactor;
 
 /**
@@ -58,6 +59,9 @@ final class Connection implements Reactor.IoHandler, BodySink {
   private boolean inProcess;
   private byte[] body;
   private int bodyLength;
+  private Stream bodyStream; // set once a large body is being streamed to the handler
+  private Fut lastPut;
+  private boolean dispatchWhenParsed;
 
   private final ArrayDeque<Object> outq = new ArrayDeque<>(); // ByteBuffer (read mode) or FileRegion
   private ByteBuffer acc; // accumulating bytes, write mode, not yet in outq
@@ -189,23 +193,57 @@ final class Connection implements Reactor.IoHandler, BodySink {
             }
             state = S_BODY;
             bodyLength = 0;
-            body = req.contentLength() > 0
-                ? new byte[(int) Math.min(req.contentLength(), 1 << 20)]
-                : new byte[256];
+            if (req.contentLength() > server.options.bodyBufferLimit) {
+              startBodyStream();
+            } else {
+              body = new byte[req.contentLength() > 0 ? (int) req.contentLength() : 256];
+            }
           } else {
             dispatch();
             continue;
           }
         }
         if (state == S_BODY) {
-          int r = parser.parseBody(in, this);
-          if (r == RequestParser.NEED_MORE) {
+          if (lastPut != null && !lastPut.isDone()) {
+            // The handler has not taken what we gave it: wait before parsing more.
+            hold(in);
             return;
           }
+          int r = parser.parseBody(in, this);
+          if (dispatchWhenParsed) {
+            dispatchWhenParsed = false;
+            dispatchStreaming();
+            if (state != S_BODY) {
+              continue; // the handler answered at once; the rest of the body is not wanted
+            }
+          }
           if (r == RequestParser.ERROR) {
-            exchange = null;
-            reject(parser.errorStatus(), parser.errorReason());
+            if (bodyStream != null) {
+              bodyStream.error(new IOException("bad request body: " + parser.errorReason()));
+              bodyStream = null;
+            }
+            if (exchange != null && exchange.isStarted()) {
+              close(); // an answer is already on its way: no room for a 4xx
+            } else {
+              exchange = null;
+              reject(parser.errorStatus(), parser.errorReason());
+            }
             return;
+          }
+          if (r == RequestParser.NEED_MORE) {
+            if (lastPut != null && !lastPut.isDone()) {
+              waitForBodyConsumer();
+            }
+            return;
+          }
+          if (bodyStream != null) {
+            // State first: closing may let the handler answer right here.
+            Stream s = bodyStream;
+            bodyStream = null;
+            lastPut = null;
+            state = S_HANDLING;
+            s.close();
+            continue;
           }
           exchange.body = body;
           exchange.bodyLength = bodyLength;
@@ -221,11 +259,55 @@ final class Connection implements Reactor.IoHandler, BodySink {
   @Override
   public void onData(ByteBuffer data) {
     int n = data.remaining();
+    if (bodyStream != null) {
+      byte[] chunk = new byte[n];
+      data.get(chunk);
+      lastPut = bodyStream.put(chunk);
+      return;
+    }
+    if (bodyLength + n > server.options.bodyBufferLimit) {
+      // Too large to hold whole: hand the handler a stream, starting with what we have.
+      startBodyStream();
+      if (bodyLength > 0) {
+        bodyStream.put(Arrays.copyOf(body, bodyLength));
+      }
+      body = null;
+      onData(data);
+      return;
+    }
     if (bodyLength + n > body.length) {
       body = Arrays.copyOf(body, Math.max(bodyLength + n, body.length * 2));
     }
     data.get(body, bodyLength, n);
     bodyLength += n;
+  }
+
+  private void startBodyStream() {
+    bodyStream = new Stream(16);
+    exchange.bodyStream = bodyStream;
+    dispatchWhenParsed = true;
+  }
+
+  /** The handler runs while its body is still arriving. */
+  private void dispatchStreaming() {
+    headStart = 0;
+    Exchange ex = exchange;
+    if (server.options.executor != null) {
+      server.options.executor.execute(() -> runHandler(ex));
+    } else {
+      runHandler(ex);
+    }
+  }
+
+  /** Stops reading until the handler takes the body chunk it was given. */
+  private void waitForBodyConsumer() {
+    setInterest(SelectionKey.OP_READ, false);
+    Fut put = lastPut;
+    put.onComplete((v, e) -> reactor.dispatch(() -> {
+      if (lastPut == put && state == S_BODY) {
+        resume();
+      }
+    }));
   }
 
   private void hold(ByteBuffer in) {
@@ -277,6 +359,14 @@ final class Connection implements Reactor.IoHandler, BodySink {
       return;
     }
     exchange = null;
+    if (state == S_BODY) {
+      // Answered before the whole body arrived: drop the rest and close after the answer.
+      ex.keepAlive = false;
+      if (bodyStream != null) {
+        bodyStream.close();
+        bodyStream = null;
+      }
+    }
     if (!ex.keepAlive || server.draining) {
       closeAfterWrite = true;
       state = S_DONE;
@@ -378,7 +468,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
     } else if (contentLength < 0 && !noBody) {
       ex.keepAlive = false; // close-delimited body
     }
-    if (!ex.keepAlive || server.draining) {
+    if (!ex.keepAlive || server.draining || state == S_BODY) {
       ex.keepAlive = false;
       append(CLOSE, 0, CLOSE.length);
     } else if (ex.request.versionMinor() == 0) {
@@ -617,6 +707,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
       }
     }
     outq.clear();
+    if (bodyStream != null) {
+      bodyStream.error(new IOException("the client went away before sending the whole body"));
+      bodyStream = null;
+    }
     acc = spare = pending = null;
     body = null;
     queued = 0;

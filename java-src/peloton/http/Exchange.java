@@ -1,11 +1,16 @@
 package peloton.http;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import peloton.fut.Fut;
+import peloton.fut.Stream;
+import peloton.reactor.Reactor;
 
 /**
  * One request and its response: what a {@link HttpHandler} gets (the {@code conn} of the Clojure
@@ -25,6 +30,7 @@ public final class Exchange {
   final Request request;
   byte[] body = EMPTY;
   int bodyLength;
+  Stream bodyStream;
 
   int status = 200;
   String message;
@@ -90,6 +96,39 @@ public final class Exchange {
   /** The number of body bytes in {@link #bodyBytes()}. */
   public int bodyLength() {
     return bodyLength;
+  }
+
+  /** True when the body is too large to hold whole and arrives through {@link #bodyStream()}. */
+  public boolean isBodyStreamed() {
+    return bodyStream != null;
+  }
+
+  /**
+   * The body as a stream of {@code byte[]} chunks, ending at the end of the body. A large body
+   * (over the server's {@code bodyBufferLimit}) arrives this way while the handler runs, and the
+   * connection reads no faster than the stream is taken from; a small one is one chunk.
+   */
+  public Stream bodyStream() {
+    if (bodyStream != null) {
+      return bodyStream;
+    }
+    Stream s = new Stream(1);
+    if (bodyLength > 0) {
+      s.put(Arrays.copyOf(body, bodyLength));
+    }
+    s.close();
+    return s;
+  }
+
+  /**
+   * The body as an InputStream. For a streamed body, reading blocks until data arrives, so read it
+   * off the reactor thread (run handlers on an executor): on a reactor thread it throws.
+   */
+  public InputStream bodyInputStream() {
+    if (bodyStream == null) {
+      return new ByteArrayInputStream(body, 0, bodyLength);
+    }
+    return new StreamInputStream(bodyStream);
   }
 
   /** The body decoded as UTF-8. */
@@ -477,5 +516,58 @@ public final class Exchange {
       }
     }
     return s;
+  }
+
+  /** A blocking InputStream over a stream of byte[] chunks. */
+  private static final class StreamInputStream extends InputStream {
+    private final Stream source;
+    private byte[] chunk;
+    private int pos;
+    private boolean eof;
+
+    StreamInputStream(Stream source) {
+      this.source = source;
+    }
+
+    private boolean fill() throws IOException {
+      while (!eof && (chunk == null || pos == chunk.length)) {
+        if (Reactor.current() != null) {
+          throw new IllegalStateException("a streamed request body cannot be read with blocking "
+              + "IO on a reactor thread: run the handler on an executor, or use bodyStream()");
+        }
+        Object v;
+        try {
+          v = source.take().deref();
+        } catch (RuntimeException e) {
+          throw new IOException("reading the request body failed", e);
+        }
+        if (v == Stream.EOF) {
+          eof = true;
+        } else {
+          chunk = (byte[]) v;
+          pos = 0;
+        }
+      }
+      return !eof;
+    }
+
+    @Override
+    public int read() throws IOException {
+      return fill() ? chunk[pos++] & 0xff : -1;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (len == 0) {
+        return 0;
+      }
+      if (!fill()) {
+        return -1;
+      }
+      int n = Math.min(len, chunk.length - pos);
+      System.arraycopy(chunk, pos, b, off, n);
+      pos += n;
+      return n;
+    }
   }
 }

@@ -53,6 +53,11 @@ public final class HttpServer {
     public long idleTimeoutMillis = 60_000;
     /** Time queued output may wait without progress before the connection is cut, ms. */
     public long writeTimeoutMillis = 30_000;
+    /**
+     * Request bodies up to this size arrive whole ({@link Exchange#bodyBytes()}); larger ones are
+     * streamed to the handler as they arrive ({@link Exchange#bodyStream()}), bytes.
+     */
+    public long bodyBufferLimit = 1024 * 1024;
     /** Queued output above which a connection stops reading and chunk writers wait, bytes. */
     public long highWaterMark = 256 * 1024;
     /** Queued output below which reading and chunk writers resume, bytes. */

@@ -451,4 +451,114 @@ class HttpServerTest {
     assertTrue(out.startsWith("HTTP/1.1 200 OK\r\n"), out);
     assertTrue(out.endsWith("\r\n\r\n" + HELLO), out);
   }
+
+  private static byte[] payload(int n) {
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = (byte) (i * 31 + (i >> 8));
+    }
+    return b;
+  }
+
+  /** Counts the streamed body and answers "chunks bytes checksum". */
+  private static void countingHandler(Exchange ex) {
+    long[] acc = new long[3];
+    boolean streamed = ex.isBodyStreamed();
+    ex.bodyStream().consume(v -> {
+      byte[] c = (byte[]) v;
+      acc[0]++;
+      acc[1] += c.length;
+      for (byte b : c) {
+        acc[2] = acc[2] * 31 + b;
+      }
+      return null;
+    }).onComplete((v, e) -> ex.body(streamed + " " + acc[0] + " " + acc[1] + " " + acc[2]).send());
+  }
+
+  private static String expectedCount(byte[] p) {
+    long sum = 0;
+    for (byte b : p) {
+      sum = sum * 31 + b;
+    }
+    return p.length + " " + sum;
+  }
+
+  @Test
+  void largeBodiesAreStreamedToTheHandlerSmallOnesArriveWhole() throws Exception {
+    HttpServer.Options o = new HttpServer.Options();
+    o.bodyBufferLimit = 64 * 1024;
+    start(o, HttpServerTest::countingHandler);
+    byte[] big = payload(3 * 1024 * 1024 + 17);
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url("/up")))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    String[] parts = r.body().split(" ", 3);
+    assertEquals("true", parts[0]);
+    assertTrue(Integer.parseInt(parts[1]) > 1, "arrived in several chunks: " + r.body());
+    assertEquals(expectedCount(big), parts[2]);
+
+    byte[] small = payload(1000);
+    HttpResponse<String> rs = client.send(HttpRequest.newBuilder(URI.create(url("/up")))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(small)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals("false 1 " + expectedCount(small), rs.body());
+  }
+
+  @Test
+  void aLargeChunkedBodyTurnsIntoAStreamMidway() throws Exception {
+    HttpServer.Options o = new HttpServer.Options();
+    o.bodyBufferLimit = 64 * 1024;
+    start(o, HttpServerTest::countingHandler);
+    byte[] big = payload(1024 * 1024);
+    try (RawHttp c = new RawHttp(server.port())) {
+      c.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+      for (int off = 0; off < big.length; off += 10_000) {
+        int n = Math.min(10_000, big.length - off);
+        c.send(Integer.toHexString(n) + "\r\n");
+        c.send(Arrays.copyOfRange(big, off, off + n));
+        c.send("\r\n");
+      }
+      c.send("0\r\n\r\n");
+      String[] parts = c.read().body().split(" ", 3);
+      assertEquals("true", parts[0]);
+      assertEquals(expectedCount(big), parts[2]);
+      c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"); // the connection is still good
+      assertEquals(200, c.read().status);
+    }
+  }
+
+  @Test
+  void aStreamedBodyReadAsAnInputStreamOnAnExecutor() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      HttpServer.Options o = new HttpServer.Options().executor(pool);
+      o.bodyBufferLimit = 16 * 1024;
+      start(o, ex -> {
+        byte[] all = ex.bodyInputStream().readAllBytes();
+        ex.body(expectedCount(all)).send();
+      });
+      byte[] big = payload(2 * 1024 * 1024);
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url("/")))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(big)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(expectedCount(big), r.body());
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void answeringBeforeTheBodyEndsClosesTheConnection() throws Exception {
+    HttpServer.Options o = new HttpServer.Options();
+    o.bodyBufferLimit = 1024;
+    start(o, ex -> ex.sendStatus(403, "no uploads\n"));
+    try (RawHttp c = new RawHttp(server.port())) {
+      c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+      c.send(new byte[5000]);
+      RawHttp.Response r = c.read();
+      assertEquals(403, r.status);
+      assertEquals("close", r.header("connection"));
+      assertTrue(c.closedByServer());
+    }
+  }
 }
