@@ -21,10 +21,10 @@
   (:import (java.io File InputStream)
            (java.nio ByteBuffer)
            (java.util.concurrent Executor TimeUnit)
-           (java.util.regex Matcher Pattern)
+           (java.util.regex Pattern)
            (peloton.fut Fut Stream)
            (peloton.http Exchange Forms HttpHandler HttpLimits HttpServer HttpServer$Options
-                         Request)))
+                         Request Router)))
 
 (set! *warn-on-reflection* true)
 
@@ -223,29 +223,25 @@
 ;; ---- routing ----
 
 (defn- route-handler
-  "Turns route vectors `[method regex handler & extra-args]` into one handler
-  that calls `(apply handler conn (concat extra-args groups))`."
-  [routes]
-  (let [compiled (mapv (fn [[method ^Pattern re handler & extra]]
-                         (when-not (instance? Pattern re)
-                           (throw (IllegalArgumentException. (str "route needs a regex: " (pr-str re)))))
-                         [(if (= method :any) nil (str/upper-case (name method))) re handler extra])
-                       routes)]
-    (fn [^Exchange conn]
-      (let [path (.path conn)
-            method (.method conn)]
-        (loop [rs compiled]
-          (if-let [[m ^Pattern re handler extra] (first rs)]
-            (let [^Matcher mt (.matcher re path)]
-              (if (and (or (nil? m) (= m method)) (.find mt))
-                (let [groups (map #(.group mt (int %)) (range 1 (inc (.groupCount mt))))]
-                  (apply handler conn (concat extra groups)))
-                (recur (rest rs))))
-            (not-found! conn)))))))
+  "Turns route vectors `[method regex handler & extra-args]` into a
+  `peloton.http.Router`."
+  ^Router [routes]
+  (let [router (Router.)]
+    (doseq [[method re handler & extra] routes]
+      (when-not (instance? Pattern re)
+        (throw (IllegalArgumentException. (str "route needs a regex: " (pr-str re)))))
+      (.add router
+            (if (= method :any) nil (str/upper-case (name method)))
+            ^Pattern re
+            handler
+            (object-array extra)))
+    router))
 
 (defn- ->handler ^HttpHandler [f]
-  (reify HttpHandler
-    (handle [_ ex] (f ex))))
+  (if (instance? HttpHandler f)
+    f
+    (reify HttpHandler
+      (handle [_ ex] (f ex)))))
 
 ;; ---- server ----
 

@@ -447,7 +447,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
       append(CRLF, 0, 2);
     }
     append(SERVER, 0, SERVER.length);
-    byte[] date = HttpDate.currentBytes();
+    byte[] date = rs.date;
     append(date, 0, date.length);
     if (ex.contentType != null) {
       append(CONTENT_TYPE, 0, CONTENT_TYPE.length);
@@ -524,9 +524,12 @@ final class Connection implements Reactor.IoHandler, BodySink {
   private void putAscii(String s) {
     int len = s.length();
     ByteBuffer a = accFor(len);
+    byte[] arr = a.array();
+    int p = a.arrayOffset() + a.position();
     for (int i = 0; i < len; i++) {
-      a.put((byte) s.charAt(i));
+      arr[p + i] = (byte) s.charAt(i);
     }
+    a.position(a.position() + len);
     queued += len;
   }
 

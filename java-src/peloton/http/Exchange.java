@@ -241,7 +241,12 @@ public final class Exchange {
 
   /** Sets the Content-Type. */
   public Exchange contentType(String type) {
-    return setHeader("Content-Type", type);
+    Headers.checkValue(type);
+    if (!onReactor(() -> contentType(type))) {
+      return this;
+    }
+    contentType = type;
+    return this;
   }
 
   /** Sets the body to {@code s} encoded as UTF-8. */

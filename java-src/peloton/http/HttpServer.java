@@ -95,6 +95,8 @@ public final class HttpServer {
     final ArrayList<Connection> connections = new ArrayList<>();
     ServerSocketChannel listener;
     Timer sweep;
+    // The Date header, refreshed by a timer just after each second turns: no clock read per response.
+    byte[] date = HttpDate.currentBytes();
 
     ReactorState(Reactor reactor) {
       this.reactor = reactor;
@@ -184,6 +186,7 @@ public final class HttpServer {
           log.error("cannot register the listener on {}", rs.reactor, e);
         }
         scheduleSweep(rs);
+        scheduleDateTick(rs);
       });
     }
     log.info("HTTP server listening on {}:{} with {} reactors{}", options.host, port,
@@ -240,6 +243,16 @@ public final class HttpServer {
       sweep(rs);
       if (!rs.reactor.isStopping()) {
         scheduleSweep(rs);
+      }
+    });
+  }
+
+  private void scheduleDateTick(ReactorState rs) {
+    long toNextSecond = 1001 - System.currentTimeMillis() % 1000;
+    rs.reactor.schedule(toNextSecond, TimeUnit.MILLISECONDS, () -> {
+      rs.date = HttpDate.currentBytes();
+      if (!rs.reactor.isStopping()) {
+        scheduleDateTick(rs);
       }
     });
   }
