@@ -27,6 +27,8 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.jar.JarEntry;
@@ -607,6 +609,35 @@ class FileHandlerTest {
     assertEquals(304, rawGet(port, "/a.css", "If-None-Match", etag).status);
     RawHttp.Response head = raw(port, "HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n", true);
     assertEquals(String.valueOf(jarBig.length), head.header("content-length"));
+  }
+
+  @Test
+  void handlersOnAnExecutorServeFilesAndStreamsToo() throws Exception {
+    loader = new URLClassLoader(new URL[] {buildJar()}, null);
+    FileHandler disk = FileHandler.create(root.toString());
+    FileHandler jar = FileHandler.create("classpath:public", new FileHandler.Options().classLoader(loader));
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      HttpServer.Options o = new HttpServer.Options().executor(pool);
+      o.port = 0;
+      o.reactors = 1;
+      server = HttpServer.start(o, ex -> {
+        if (ex.path().startsWith("/jar/")) {
+          jar.serve(ex, ex.path().substring(5));
+        } else {
+          disk.handle(ex);
+        }
+      });
+      int port = server.port();
+      assertArrayEquals(big, get(port, "/big.bin").body());
+      assertArrayEquals(jarBig, get(port, "/jar/big.bin").body());
+      checkMultipart(rawGet(port, "/jar/big.bin", "Range", "bytes=0-0,-1"), "application/octet-stream",
+          jarBig, new long[][] {{0, 0}, {jarBig.length - 1, jarBig.length - 1}});
+    } finally {
+      server.stop(1, TimeUnit.SECONDS).join();
+      server = null;
+      pool.shutdown();
+    }
   }
 
   @Test
