@@ -62,7 +62,7 @@ public final class FileHandler implements HttpHandler {
     public String indexFile = "index.html";
     /** Whether names starting with {@code .} are served; default false (404). */
     public boolean serveHidden;
-    /** Extra content types by lower-case extension without the dot, over {@link MimeTypes}. */
+    /** Extra content types by extension ({@code "svgz"} or {@code ".svgz"}, any case). */
     public Map<String, String> mimeTypes;
     /** A {@code Cache-Control} value for every file, or null (default) for none. */
     public String cacheControl;
@@ -126,7 +126,8 @@ public final class FileHandler implements HttpHandler {
     if (o.mimeTypes != null) {
       for (Map.Entry<String, String> e : o.mimeTypes.entrySet()) {
         Headers.checkValue(e.getValue());
-        types.put(e.getKey().toLowerCase(Locale.ROOT), e.getValue());
+        String ext = e.getKey().startsWith(".") ? e.getKey().substring(1) : e.getKey();
+        types.put(ext.toLowerCase(Locale.ROOT), e.getValue());
       }
     }
     this.mimeTypes = types;
@@ -213,7 +214,11 @@ public final class FileHandler implements HttpHandler {
       }
     } catch (IOException | RuntimeException e) {
       log.warn("serving {} failed", rawPath, e);
-      ex.sendStatus(500, "Internal Server Error\n");
+      if (ex.isStarted()) {
+        ex.end(); // a short body: the connection closes after it
+      } else {
+        ex.sendStatus(500, "Internal Server Error\n");
+      }
     }
   }
 
@@ -301,7 +306,8 @@ public final class FileHandler implements HttpHandler {
       ex.sendStatus(404, NOT_FOUND);
       return;
     }
-    Source src = new Source(real.getFileName().toString(), a.size(), a.lastModifiedTime().toMillis());
+    Source src =
+        new Source(real.getFileName().toString(), a.size(), a.lastModifiedTime().toMillis());
     src.path = real;
     respond(ex, src);
   }

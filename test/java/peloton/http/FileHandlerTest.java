@@ -106,7 +106,7 @@ class FileHandlerTest {
 
   private int startOnRoot() throws IOException {
     FileHandler fh = FileHandler.create(root.toString(),
-        new FileHandler.Options().mimeTypes(Map.of("CUSTOM", "application/x-custom")));
+        new FileHandler.Options().mimeTypes(Map.of(".CUSTOM", "application/x-custom")));
     return start(fh);
   }
 
