@@ -23,8 +23,8 @@
            (java.util.concurrent Executor TimeUnit)
            (java.util.regex Pattern)
            (peloton.fut Fut Stream)
-           (peloton.http Exchange Forms HttpHandler HttpLimits HttpServer HttpServer$Options
-                         Request Router)))
+           (peloton.http Exchange FileHandler FileHandler$Options Forms HttpHandler HttpLimits
+                         HttpServer HttpServer$Options Request Router)))
 
 (set! *warn-on-reflection* true)
 
@@ -220,6 +220,50 @@
   [^Exchange conn]
   (.finishChunked conn))
 
+;; ---- files ----
+
+(defn create-file-handler
+  "A route handler serving static files from `dir`, a directory, or from
+  classpath resources when `dir` starts with \"classpath:\" (e.g.
+  \"classpath:public\") or `:classpath? true` is given. Answers
+  `(fn ([conn]) ([conn path]))`: `path` is the still percent-encoded path
+  relative to `dir`, usually a route's regex group; without it the whole
+  request path is used.
+
+      (serve! {:ports [8080]}
+        [:GET #\"^/files/(.*)$\" (create-file-handler \"public\")])
+
+  GET and HEAD (others get 405), Content-Type from the extension, ETag and
+  Last-Modified, 304 on If-None-Match / If-Modified-Since, Range (several
+  ranges as multipart/byteranges, 416 when none fits) and If-Range. Files on
+  disk go out with sendfile; resources inside jars are streamed. A directory
+  answers its index file or 404. Paths that would leave `dir` (`..`, encoded
+  or not, backslashes, absolute paths, NUL, symlinks resolving outside) are 404.
+  `:GET` routes also answer HEAD (without a body).
+
+  Options (key/value pairs): `:classpath?` (false), `:index-file`
+  (\"index.html\"; nil for none), `:serve-hidden?` (false: names starting with
+  \".\" are 404), `:mime-types` (a map of extension, without the dot, to
+  content type, over the built-in ones), `:cache-control` (a Cache-Control
+  value for every file), `:class-loader` (for classpath resources; default the
+  thread's context class loader)."
+  [dir & opts]
+  (let [m (apply hash-map opts)
+        o (FileHandler$Options.)]
+    (when (contains? m :index-file) (.indexFile o ^String (:index-file m)))
+    (.serveHidden o (boolean (:serve-hidden? m)))
+    (when-let [t (:mime-types m)]
+      (.mimeTypes o ^java.util.Map (into {} (map (fn [[k v]] [(util/->str k) (str v)])) t)))
+    (when-let [c (:cache-control m)] (.cacheControl o ^String c))
+    (when-let [l (:class-loader m)] (.classLoader o ^ClassLoader l))
+    (let [d (str dir)
+          ^FileHandler fh (if (and (:classpath? m) (not (str/starts-with? d FileHandler/CLASSPATH_PREFIX)))
+                            (FileHandler/classpath d o)
+                            (FileHandler/create d o))]
+      (fn
+        ([conn] (.handle fh ^Exchange conn))
+        ([conn path] (.serve fh ^Exchange conn ^String path))))))
+
 ;; ---- routing ----
 
 (defn- route-handler
@@ -295,7 +339,7 @@
   `:max-request-line` (8 KiB), `:max-header-bytes` (32 KiB), `:max-headers` (100).
 
   Each route is `[method regex handler & extra-args]`: `method` a keyword such
-  as `:GET` or `:any`; the first route whose method matches and whose regex is
+  as `:GET` (which also takes HEAD) or `:any`; the first route whose method matches and whose regex is
   found in the path calls `(apply handler conn (concat extra-args groups))`.
   No match answers 404. Use a var (`#'handler`) to pick up redefinitions at the
   REPL without restarting."

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 
 /**
  * Regex routing, as the original's route vectors {@code [:GET #"^/user/(\d+)$" handler & extra]}:
- * the first route whose method matches (null matches any) and whose pattern is found in the path
+ * the first route whose method matches (null matches any; GET routes also take HEAD) and whose pattern is found in the path
  * handles the request; no match answers 404. A Clojure handler is called with the exchange, the
  * extra arguments, then the regex groups; an {@link HttpHandler} just with the exchange.
  */
@@ -60,8 +60,9 @@ public final class Router implements HttpHandler {
     String path = ex.path();
     String method = ex.method();
     for (Route r : routes) {
-      if (r.method != null && !r.method.equals(method)) {
-        continue;
+      if (r.method != null && !r.method.equals(method)
+          && !(r.method.equals("GET") && method.equals("HEAD"))) {
+        continue; // HEAD is served by GET routes: the server drops the body
       }
       Matcher m = r.pattern.matcher(path);
       if (!m.find()) {

@@ -171,3 +171,11 @@
   (with-server [srv (httpd/serve! {:port 0 :reactors 1} [:GET #"^/$" httpd/not-found!])]
     (is (thrown-with-msg? java.io.IOException #"cannot listen on"
                           (httpd/serve! {:port (httpd/port srv) :reactors 1})))))
+
+(deftest get-routes-answer-head-without-a-body
+  (with-server [srv (httpd/serve! {:port 0 :reactors 1}
+                                  [:GET #"^/$" (fn [conn] (httpd/send-html! conn "hello"))])]
+    (let [r (http (httpd/port srv) "HEAD" "/" nil)]
+      (is (= 200 (:status r)))
+      (is (= "5" (get-in r [:headers "content-length"])))
+      (is (= "" (:body r))))))
