@@ -251,25 +251,30 @@ final class ClientConnection implements Reactor.IoHandler {
   /** The response is complete: hand the connection back (or close it), then answer. */
   private void finish(boolean reusable) {
     HttpClient.Call c = call;
+    URI next = redirectTo;
+    int st = status;
+    Stream s = stream;
+    ClientResponse r = next != null || s != null ? null : new ClientResponse(status, reason, names,
+        values, body.length == bodyLen ? body : Arrays.copyOf(body, bodyLen), null, c.url());
     call = null;
     out = null;
+    stream = null;
+    body = null;
+    // Released first, so that a callback's next request can reuse this connection.
     if (reusable) {
       pool.release(this);
     } else {
       close();
     }
-    if (redirectTo != null) {
-      c.redirect(status, redirectTo);
-    } else if (stream != null) {
-      stream.close();
+    if (next != null) {
+      c.redirect(st, next);
+    } else if (s != null) {
+      s.close();
       c.timer.cancel();
     } else {
-      byte[] b = body.length == bodyLen ? body : Arrays.copyOf(body, bodyLen);
       c.timer.cancel();
-      c.result.deliver(new ClientResponse(status, reason, names, values, b, null, c.url()));
+      c.result.deliver(r);
     }
-    stream = null;
-    body = null;
   }
 
   private void eof() {
