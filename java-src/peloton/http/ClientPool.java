@@ -121,9 +121,4 @@ final class ClientPool {
       c.fail(call == null ? null : call.error(HttpClientException.Kind.CLOSED, "client closed", null));
     }
   }
-
-  /** Connections open or opening, and how many of them are idle (for tests and monitoring). */
-  int[] counts() {
-    return new int[] {all.size(), idle.size(), waiters.size()};
-  }
 }
