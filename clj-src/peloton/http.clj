@@ -1,0 +1,133 @@
+(ns peloton.http
+  "An asynchronous HTTP/1.1 client on Peloton's reactors.
+
+      (dofut [{:keys [status headers body]} (request! \"http://127.0.0.1:8080/\")]
+        (println status (headers \"content-type\") body))
+
+  `request!` answers a fut of a response map `{:status 200 :reason \"OK\"
+  :headers {\"content-type\" \"text/html\"} :body \"...\"}`: header names are
+  lower-case strings, a repeated header's values come as a vector, and the body
+  is a UTF-8 string unless asked otherwise (`:as :bytes`, or `:as :stream` for a
+  `peloton.fut.Stream` of byte arrays, answered as soon as the head arrives).
+
+  Connections are kept alive and pooled per host and port (see `client`).
+  Every failure fails the fut with an exception whose `ex-data` is
+  `{:kind k :url u}`, `k` one of `:refused` (cannot connect), `:reset` (the
+  connection broke or closed early), `:timeout` (connect or whole exchange),
+  `:malformed` (not HTTP/1.1), `:too-large` (body over `:max-body`),
+  `:pool-full` (every connection busy and the wait queue full) or `:closed`
+  (the client was closed). A bad URL or header fails it with an
+  IllegalArgumentException. Only `http://` URLs: no TLS."
+  (:import (java.nio.charset StandardCharsets)
+           (java.util LinkedHashMap Map)
+           (java.util.function Function)
+           (peloton.fut Fut)
+           (peloton.http ClientRequest ClientResponse HttpClient HttpClient$Options)
+           (peloton.reactor ReactorGroup)))
+
+(set! *warn-on-reflection* true)
+
+(defn client
+  "Makes a client with its own connection pools. Options (defaults):
+  `:reactors` a `peloton.reactor.ReactorGroup` (the current reactor, or the
+  shared one, when a host's pool is made), `:connect-timeout` (10 s),
+  `:timeout` (60 s for a whole exchange), `:idle-timeout` (30 s),
+  `:max-connections` per host (16), `:max-waiters` per host (1024),
+  `:max-redirects` (5), `:max-body` (64 MiB), `:user-agent` (\"peloton\").
+  Times are in seconds. Close it with `close-client!`."
+  ([] (client {}))
+  ([opts]
+   (let [o (HttpClient$Options.)
+         ms (fn [s] (long (* 1000 s)))]
+     (when-let [g (:reactors opts)] (set! (.group o) ^ReactorGroup g))
+     (when-let [t (:connect-timeout opts)] (set! (.connectTimeoutMillis o) (ms t)))
+     (when-let [t (:timeout opts)] (set! (.requestTimeoutMillis o) (ms t)))
+     (when-let [t (:idle-timeout opts)] (set! (.idleTimeoutMillis o) (ms t)))
+     (when-let [n (:max-connections opts)] (set! (.maxConnectionsPerHost o) (int n)))
+     (when-let [n (:max-waiters opts)] (set! (.maxWaitersPerHost o) (int n)))
+     (when-let [n (:max-redirects opts)] (set! (.maxRedirects o) (int n)))
+     (when-let [n (:max-body opts)] (set! (.maxBody o) (long n)))
+     (when-let [ua (:user-agent opts)] (set! (.userAgent o) ^String ua))
+     (HttpClient. o))))
+
+(defn close-client!
+  "Closes `c`'s connections; its pending requests fail with `:kind :closed`."
+  [^HttpClient c]
+  (.close c))
+
+(defonce ^:private default-client (delay (client)))
+
+(defn encode-params
+  "`params` (a map; keyword or string keys; a collection value repeats its key)
+  as `application/x-www-form-urlencoded` text, as for a query string."
+  [params]
+  (HttpClient/encodeParams ^Map (into {} params)))
+
+(defn- header-map [^ClientResponse r]
+  (loop [i 0 m (transient {})]
+    (if (< i (.headerCount r))
+      (let [k (.headerName r i)
+            v (.headerValue r i)
+            old (get m k)]
+        (recur (inc i) (assoc! m k (cond (nil? old) v
+                                         (vector? old) (conj old v)
+                                         :else [old v]))))
+      (persistent! m))))
+
+(defn- ->map [^ClientResponse r as]
+  {:status (.status r)
+   :reason (.reason r)
+   :headers (header-map r)
+   :url (.url r)
+   :body (case as
+           :stream (.bodyStream r)
+           :bytes (.body r)
+           (String. ^bytes (.body r) StandardCharsets/UTF_8))})
+
+(defn- ->request ^ClientRequest [url opts]
+  (let [{:keys [method headers params body timeout follow-redirects? max-redirects as]} opts
+        ^ClientRequest req (ClientRequest. ^String url)]
+    (when method (.method req (name method)))
+    (doseq [[k v] headers] (.header req (name k) (str v)))
+    (when (seq params)
+      (let [m (LinkedHashMap.)]
+        (doseq [[k v] params] (.put m k (if (sequential? v) (vec v) v)))
+        (.params req m)))
+    (cond (string? body) (.body req ^String body)
+          (bytes? body) (.body req ^bytes body)
+          (some? body) (throw (IllegalArgumentException. ":body must be a String or bytes")))
+    (when timeout (.timeout req (long (* 1000 timeout))))
+    (when follow-redirects? (.followRedirects req true))
+    (when max-redirects (.maxRedirects req (int max-redirects)))
+    (when (= as :stream) (.stream req true))
+    req))
+
+(defn request!
+  "Sends a request to `url` (\"http://host[:port]/path?query\") and answers a
+  fut of `{:status :reason :headers :url :body}` (see the namespace doc).
+  Options, as a map or as keyword arguments:
+  `:method` (:get; any keyword or string), `:headers` (a map),
+  `:params` (a map: the query string, or for a :post without `:body` a form
+  body), `:body` (a String, sent as UTF-8, or bytes), `:timeout` (seconds for
+  the whole exchange, redirects and a streamed body included; default the
+  client's, 60 s), `:follow-redirects?` (false; 301/302/303/307/308, a 303 or a
+  POST's 301/302 turning into a GET), `:max-redirects` (5), `:as` (:string,
+  :bytes or :stream), `:client` (a `client`; default a shared one)."
+  [url & {:as opts}]
+  (try
+    (let [^HttpClient c (or (:client opts) @default-client)
+          as (:as opts :string)
+          ^Fut f (.request c (->request url opts))]
+      (.map f (reify Function (apply [_ r] (->map r as)))))
+    (catch IllegalArgumentException e
+      (Fut/failed e))))
+
+(defn get!
+  "`request!` with `:method :get`."
+  [url & {:as opts}]
+  (request! url (assoc opts :method :get)))
+
+(defn post!
+  "`request!` with `:method :post`: `:params` become a form body."
+  [url & {:as opts}]
+  (request! url (assoc opts :method :post)))
