@@ -1,0 +1,7 @@
+#!/bin/sh
+# Builds and runs the MongoDB client benchmark: ./run.sh [ops-per-phase] [in-flight]
+set -e
+cd "$(dirname "$0")"
+mvn -B -q compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
+exec java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+  -cp "target/classes:$(cat target/cp.txt)" peloton.bench.MongoBench "$@"

@@ -1,0 +1,215 @@
+(ns peloton.mongo
+  "A non-blocking MongoDB client: every operation answers a fut (see
+  `peloton.fut`), so `dofut` chains read top to bottom.
+
+  Connect with `(connect! host port)` or `(connect! \"mongodb://...\")`; the
+  answer is a fut of a client that keeps a small pool of connections per
+  server on the reactor (the calling thread's, else the shared one) and finds
+  the primary of a replica set by itself. Collections are named
+  \"db.collection\" (or given as `[db collection]`); documents, filters and
+  updates are Clojure maps with keyword keys (commands and sort orders need an
+  order: use `array-map`). Requests travel as OP_MSG, so any current server,
+  replica set or `mongos` works.
+
+  Errors fail the fut with an ex-info: a server error (a duplicate key is
+  code 11000) carries `:code`, `:code-name`, `:message`, `:write-errors` and
+  the server's `:response`; a network failure carries `:type :connection` and
+  `:address`. A fut never hangs: a silent server fails it within the socket
+  timeout, and the next operation connects again.
+
+  Names from the original Peloton: `connect!`, `insert!`, `update!`,
+  `delete!`, `query-all!`, `query-stream!`, `close!`. Note that
+  `peloton.stream` also has a `close!`: `:use` one of them with `:exclude`."
+  (:require [clojure.tools.logging :as log])
+  (:import (java.util List Map)
+           (peloton.fut Stream)
+           (peloton.mongo FindOptions MongoClient MongoOptions)
+           (peloton.reactor Reactor)))
+
+(set! *warn-on-reflection* true)
+
+(def default-port
+  "MongoDB's usual port."
+  27017)
+
+(defn- ->options ^MongoOptions [^MongoOptions o opts]
+  (let [{:keys [database user password auth-source auth-mechanism replica-set app-name
+                connect-timeout-ms socket-timeout-ms max-pool-size wait-queue-timeout-ms
+                max-wait-queue-size write-concern direct-connection?]} opts]
+    (when database (set! (.database o) ^String database))
+    (when user (set! (.user o) ^String user))
+    (when password (set! (.password o) ^String password))
+    (when auth-source (set! (.authSource o) ^String auth-source))
+    (when auth-mechanism (set! (.authMechanism o) ^String auth-mechanism))
+    (when replica-set (set! (.replicaSet o) ^String replica-set))
+    (when app-name (set! (.appName o) ^String app-name))
+    (when connect-timeout-ms (set! (.connectTimeoutMs o) (int connect-timeout-ms)))
+    (when socket-timeout-ms (set! (.socketTimeoutMs o) (int socket-timeout-ms)))
+    (when max-pool-size (set! (.maxPoolSize o) (int max-pool-size)))
+    (when wait-queue-timeout-ms (set! (.waitQueueTimeoutMs o) (int wait-queue-timeout-ms)))
+    (when max-wait-queue-size (set! (.maxWaitQueueSize o) (int max-wait-queue-size)))
+    (when write-concern (set! (.writeConcern o) write-concern))
+    (when (some? direct-connection?) (set! (.directConnection o) (boolean direct-connection?)))
+    o))
+
+(defn connect!
+  "Answers a fut of a client once a first connection is open (handshake and
+  authentication done), or failed with what stopped it.
+
+    (connect! \"127.0.0.1\" default-port)
+    (connect! \"mongodb://user:pw@h1,h2/db?replicaSet=rs0&maxPoolSize=20\")
+    (connect! \"127.0.0.1\" 27017 {:max-pool-size 4 :socket-timeout-ms 5000})
+
+  Options (they override the URI's): `:database` (for names without a
+  \"db.\"), `:user` `:password` `:auth-source` `:auth-mechanism`,
+  `:replica-set`, `:direct-connection?`, `:app-name`, `:connect-timeout-ms`
+  (10000), `:socket-timeout-ms` (30000; 0 waits forever), `:max-pool-size`
+  (10), `:wait-queue-timeout-ms` (10000), `:max-wait-queue-size` (1000),
+  `:write-concern` (a map such as `{:w \"majority\"}`), and `:reactors` (the
+  reactors to run connections on; default the current or shared one)."
+  ([uri] (connect! uri nil))
+  ([host-or-uri port-or-opts]
+   (if (number? port-or-opts)
+     (connect! host-or-uri port-or-opts nil)
+     (let [opts port-or-opts
+           o (->options (MongoOptions/fromUri host-or-uri) opts)]
+       (MongoClient/connect o ^"[Lpeloton.reactor.Reactor;" (into-array Reactor (:reactors opts))))))
+  ([host port opts]
+   (let [o (->options (MongoOptions/of ^String host (int port)) opts)]
+     (MongoClient/connect o ^"[Lpeloton.reactor.Reactor;" (into-array Reactor (:reactors opts))))))
+
+(defn- coll-name ^String [coll]
+  (if (vector? coll)
+    (str (first coll) "." (second coll))
+    (str coll)))
+
+(defn- doc-list ^List [docs]
+  (if (map? docs) [docs] (vec docs)))
+
+(defn insert!
+  "Inserts `docs` (a map or a collection of maps) into `coll`, adding an
+  ObjectId `:_id` to each that has none; large inserts go in batches as the
+  server allows. Answers a fut of the vector of `_id`s. With `:ordered? false`
+  the server goes on past a failing document."
+  [^MongoClient conn coll docs & {:keys [ordered?] :or {ordered? true}}]
+  (.insert conn (coll-name coll) (doc-list docs) (boolean ordered?)))
+
+(defn update!
+  "Updates the first document of `coll` matching `selector` with `update`
+  (operators like `{:$set {...}}`, or a replacement document). `:upsert? true`
+  inserts one when none matches; `:multi-update? true` updates every match.
+  Answers a fut of the server's reply (`:n` matched, `:nModified`)."
+  [^MongoClient conn coll selector update & {:keys [upsert? multi-update?]}]
+  (.update conn (coll-name coll) selector update (boolean upsert?) (boolean multi-update?)))
+
+(defn delete!
+  "Deletes every document of `coll` matching `selector` (only the first with
+  `:single-remove? true`). Answers a fut of the server's reply (`:n`)."
+  [^MongoClient conn coll selector & {:keys [single-remove?]}]
+  (.delete conn (coll-name coll) selector (boolean single-remove?)))
+
+(defn- find-options ^FindOptions [{:keys [offset limit fieldset projection batch-size sort]}]
+  (let [o (FindOptions.)]
+    (set! (.projection o) (or projection (when (seq fieldset) (into {} (map (fn [f] [f 1])) fieldset))))
+    (set! (.sort o) sort)
+    (set! (.skip o) (int (or offset 0)))
+    (set! (.limit o) (int (or limit 0)))
+    (set! (.batchSize o) (int (or batch-size 0)))
+    o))
+
+(defn query-all!
+  "Answers a fut of the vector of every document of `coll` matching `query`.
+  Options: `:offset` (skip), `:limit`, `:fieldset` (fields to return, e.g.
+  `[:name :age]`) or `:projection` (a map), `:sort` (an ordered map such as
+  `(array-map :age -1)`), `:batch-size`."
+  [^MongoClient conn coll query & {:as opts}]
+  (.find conn (coll-name coll) query (find-options opts)))
+
+(defn query-stream!
+  "Like `query-all!`, but answers a fut of a stream (`peloton.stream`) of the
+  documents, delivered once the first batch is in. Further batches are
+  fetched only as the consumer takes (a slow consumer means no more requests);
+  closing the stream early kills the server's cursor."
+  [^MongoClient conn coll query & {:as opts}]
+  (.findStream conn (coll-name coll) query (find-options opts)))
+
+(defn find-one
+  "Answers a fut of the first document of `coll` matching `query`, or of nil.
+  Options: `:fieldset` or `:projection`."
+  [^MongoClient conn coll query & {:keys [fieldset projection]}]
+  (.findOne conn (coll-name coll) query
+            (or projection (when (seq fieldset) (into {} (map (fn [f] [f 1])) fieldset)))))
+
+(defn count-docs
+  "Answers a fut of the number of documents of `coll` matching `query` (all
+  when omitted)."
+  ([conn coll] (count-docs conn coll {}))
+  ([^MongoClient conn coll query]
+   (.count conn (coll-name coll) query)))
+
+(defn distinct-values
+  "Answers a fut of the vector of distinct values of field `k` (a keyword or
+  string, dotted for nested fields) among documents of `coll` matching `query`."
+  ([conn coll k] (distinct-values conn coll k {}))
+  ([^MongoClient conn coll k query]
+   (.distinct conn (coll-name coll) (if (keyword? k) (subs (str k) 1) (str k)) query)))
+
+(defn aggregate
+  "Runs the aggregation `pipeline` (a vector of stage maps) on `coll` and
+  answers a fut of the vector of results, or, with `:stream? true`, a fut of a
+  stream of them. `:batch-size` sets the size of each batch."
+  [^MongoClient conn coll pipeline & {:keys [batch-size stream?]}]
+  (let [n (int (or batch-size 0))]
+    (if stream?
+      (.aggregateStream conn (coll-name coll) (vec pipeline) n)
+      (.aggregate conn (coll-name coll) (vec pipeline) n))))
+
+(defn find-and-modify!
+  "Atomically finds one document of `coll` and changes it. `opts`: `:query`,
+  `:sort`, `:update` (or `:remove? true`), `:new?` (answer the document after
+  the change), `:fields`, `:upsert?`. Answers a fut of the document, or of nil."
+  [^MongoClient conn coll {:keys [query sort update remove? new? fields upsert?]}]
+  (.findAndModify conn (coll-name coll)
+                  (cond-> (array-map)
+                    query (assoc :query query)
+                    sort (assoc :sort sort)
+                    update (assoc :update update)
+                    remove? (assoc :remove true)
+                    new? (assoc :new true)
+                    fields (assoc :fields fields)
+                    upsert? (assoc :upsert true))))
+
+(defn create-index!
+  "Creates an index on `keys` (an ordered map such as `{:email 1}`) of `coll`;
+  `:unique? true` makes it unique, `:name` names it. Answers a fut of the
+  server's reply."
+  [^MongoClient conn coll keys & {:keys [unique? name]}]
+  (.createIndex conn (coll-name coll) ^Map keys (boolean unique?) ^String name))
+
+(defn drop!
+  "Drops the collection `coll`. Answers a fut of true, or of false when there
+  was no such collection."
+  [^MongoClient conn coll]
+  (.drop conn (coll-name coll)))
+
+(defn list-collections
+  "Answers a fut of the vector of the collections of database `db` (maps with
+  `:name`, `:type`, ...)."
+  [^MongoClient conn db]
+  (.listCollections conn (str db)))
+
+(defn command!
+  "Runs `cmd` (an ordered map, command name first, e.g. `(array-map :ping 1)`)
+  on database `db`; answers a fut of the server's reply."
+  [^MongoClient conn db cmd]
+  (.command conn (str db) ^Map cmd))
+
+(defn close!
+  "Closes a client (idle connections at once, busy ones when their request is
+  answered) or a stream from `query-stream!` (its server cursor is killed)."
+  [x]
+  (cond
+    (instance? MongoClient x) (.close ^MongoClient x)
+    (instance? Stream x) (.close ^Stream x)
+    :else (log/warn "close! ignores" (type x)))
+  nil)

@@ -1,0 +1,200 @@
+package peloton.mongo;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import peloton.fut.Fut;
+import peloton.reactor.Reactor;
+import peloton.reactor.Timer;
+
+/**
+ * The connections to one server: at most {@code maxPoolSize}, spread over the client's reactors.
+ * {@link #acquire()} answers a fut of a connection for one request (an idle one, a new one while
+ * under the limit, else the next one released, waiting at most {@code waitQueueTimeoutMs}, with at
+ * most {@code maxWaitQueueSize} waiting); {@link #release} gives it back. {@link #clear()} retires
+ * every connection made so far (after a network error: they probably share its fate). One short
+ * lock guards the state; futs are completed outside it.
+ */
+public final class ConnectionPool {
+  private final String address;
+  private final MongoOptions options;
+  private final Reactor[] reactors;
+  private final AtomicInteger nextReactor = new AtomicInteger();
+  private final ArrayDeque<MongoConnection> idle = new ArrayDeque<>();
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+  private int total;
+  private long generation;
+  private boolean closed;
+
+  private static final class Waiter {
+    final Fut fut = new Fut();
+    Timer timer;
+  }
+
+  ConnectionPool(String address, MongoOptions options, Reactor[] reactors) {
+    this.address = address;
+    this.options = options;
+    this.reactors = reactors;
+  }
+
+  /** The server's "host:port". */
+  public String address() {
+    return address;
+  }
+
+  /** A fut of a connection to use for one request and then {@link #release}. */
+  public Fut acquire() {
+    Waiter w = null;
+    synchronized (this) {
+      if (closed) {
+        return Fut.failed(new MongoConnectionException(address, "client is closed"));
+      }
+      MongoConnection c;
+      while ((c = idle.pollLast()) != null) {
+        if (c.isOpen() && c.generation == generation) {
+          return Fut.of(c);
+        }
+        c.close();
+      }
+      if (total < options.maxPoolSize) {
+        total++;
+      } else if (waiters.size() < options.maxWaitQueueSize) {
+        w = new Waiter();
+        waiters.add(w);
+      } else {
+        return Fut.failed(new MongoConnectionException(address,
+            "too many operations waiting for a connection (" + options.maxWaitQueueSize + ")"));
+      }
+    }
+    if (w == null) {
+      return openNew();
+    }
+    Waiter waiter = w;
+    waiter.timer = reactors[0].schedule(options.waitQueueTimeoutMs, TimeUnit.MILLISECONDS, () -> {
+      boolean removed;
+      synchronized (this) {
+        removed = waiters.remove(waiter);
+      }
+      if (removed) {
+        waiter.fut.fail(new MongoConnectionException(address,
+            "no connection free within " + options.waitQueueTimeoutMs + " ms"));
+      }
+    });
+    return waiter.fut;
+  }
+
+  /** Opens a connection already counted in {@code total}. */
+  private Fut openNew() {
+    long gen;
+    synchronized (this) {
+      gen = generation;
+    }
+    Reactor r = reactors[Math.floorMod(nextReactor.getAndIncrement(), reactors.length)];
+    MongoConnection[] self = new MongoConnection[1];
+    Fut f = MongoConnection.open(r, address, options, gen, () -> onClosed(self[0]));
+    Fut result = new Fut();
+    f.onComplete((c, e) -> {
+      if (e != null) {
+        // The server cannot be reached: those waiting would fail the same way.
+        failWaiters(e);
+        result.fail(e);
+      } else {
+        self[0] = (MongoConnection) c;
+        result.deliver(c);
+      }
+    });
+    return result;
+  }
+
+  private void failWaiters(Throwable e) {
+    List<Waiter> ws;
+    synchronized (this) {
+      ws = new ArrayList<>(waiters);
+      waiters.clear();
+    }
+    for (Waiter w : ws) {
+      w.timer.cancel();
+      w.fut.fail(e);
+    }
+  }
+
+  private void onClosed(MongoConnection c) {
+    boolean openForWaiter = false;
+    synchronized (this) {
+      total--;
+      if (c != null) {
+        idle.remove(c);
+      }
+      if (!closed && !waiters.isEmpty() && total < options.maxPoolSize) {
+        total++;
+        openForWaiter = true;
+      }
+    }
+    if (openForWaiter) {
+      openNew().onComplete((v, e) -> {
+        if (e == null) {
+          release((MongoConnection) v);
+        }
+      });
+    }
+  }
+
+  /** Gives back a connection got from {@link #acquire()}. */
+  public void release(MongoConnection c) {
+    Waiter w;
+    synchronized (this) {
+      if (!c.isOpen()) {
+        return;
+      }
+      if (closed || c.generation != generation) {
+        c.close();
+        return;
+      }
+      w = waiters.poll();
+      if (w == null) {
+        idle.add(c);
+        return;
+      }
+    }
+    w.timer.cancel();
+    w.fut.deliver(c);
+  }
+
+  /** Retires every connection made so far: idle ones close now, busy ones when released. */
+  public void clear() {
+    List<MongoConnection> old;
+    synchronized (this) {
+      generation++;
+      old = new ArrayList<>(idle);
+      idle.clear();
+    }
+    for (MongoConnection c : old) {
+      c.close();
+    }
+  }
+
+  /** Closes the pool: idle connections now, busy ones when released; waiters fail. */
+  public void close() {
+    synchronized (this) {
+      closed = true;
+    }
+    clear();
+    failWaiters(new MongoConnectionException(address, "client is closed"));
+  }
+
+  Reactor anyReactor() {
+    return reactors[0];
+  }
+
+  /** Connections open or opening. */
+  public synchronized int size() {
+    return total;
+  }
+
+  /** Operations waiting for a connection. */
+  public synchronized int waiting() {
+    return waiters.size();
+  }
+}

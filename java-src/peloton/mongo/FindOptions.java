@@ -1,0 +1,48 @@
+package peloton.mongo;
+
+/**
+ * Options of a find: which fields, in what order, how many, and the size of each batch the server
+ * sends. Null or zero means "server default". Chaining setters.
+ */
+public final class FindOptions {
+  /** Fields to return, e.g. {@code {:name 1}}, or null for whole documents. */
+  public Object projection;
+  /** Sort order, an ordered map such as {@code (array-map :age -1 :name 1)}, or null. */
+  public Object sort;
+  /** Documents to skip. */
+  public int skip;
+  /** Most documents to answer (0: all). */
+  public int limit;
+  /** Documents per batch from the server (0: server default). */
+  public int batchSize;
+
+  /** Sets the projection. */
+  public FindOptions projection(Object p) {
+    this.projection = p;
+    return this;
+  }
+
+  /** Sets the sort order. */
+  public FindOptions sort(Object s) {
+    this.sort = s;
+    return this;
+  }
+
+  /** Sets how many to skip. */
+  public FindOptions skip(int n) {
+    this.skip = n;
+    return this;
+  }
+
+  /** Sets the most to answer. */
+  public FindOptions limit(int n) {
+    this.limit = n;
+    return this;
+  }
+
+  /** Sets the batch size. */
+  public FindOptions batchSize(int n) {
+    this.batchSize = n;
+    return this;
+  }
+}

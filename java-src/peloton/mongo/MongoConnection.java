@@ -1,0 +1,492 @@
+package peloton.mongo;
+
+import clojure.lang.Keyword;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.bson.io.BasicOutputBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import peloton.fut.Fut;
+import peloton.reactor.Reactor;
+import peloton.reactor.Timer;
+
+/**
+ * One socket to one MongoDB server, driven by a {@link Reactor}: OP_MSG requests answered by
+ * futs, one request on the wire at a time (later ones wait in order), each reply matched to its
+ * request by {@code responseTo}.
+ *
+ * <p>{@link #open} connects, does the handshake (legacy {@code isMaster} with {@code helloOk} and
+ * client metadata) and, when the options carry credentials, the SCRAM conversation, all on the
+ * reactor; its fut delivers the ready connection. The handshake's {@code maxBsonObjectSize},
+ * {@code maxMessageSizeBytes} and {@code maxWriteBatchSize} then bound what is sent and accepted.
+ *
+ * <p>A server error fails the request's fut with a {@link MongoCommandException}. Anything that
+ * breaks the connection (the server closing it, an IO error, no reply within the socket timeout,
+ * a malformed or oversized reply) closes it and fails every waiting fut with a {@link
+ * MongoConnectionException}. {@link #send} is safe from any thread.
+ */
+public final class MongoConnection {
+  private static final Logger log = LoggerFactory.getLogger(MongoConnection.class);
+  private static final int READ_BUFFER = 16 * 1024;
+  private static final Keyword IS_MASTER = Keyword.intern("isMaster");
+  private static final Keyword HELLO = Keyword.intern("hello");
+  private static final Keyword HELLO_OK = Keyword.intern("helloOk");
+  private static final Keyword CLIENT = Keyword.intern("client");
+  private static final Keyword DB = Keyword.intern("$db");
+  private static final Keyword SASL_MECHS = Keyword.intern("saslSupportedMechs");
+  private static final Keyword MAX_BSON = Keyword.intern("maxBsonObjectSize");
+  private static final Keyword MAX_MESSAGE = Keyword.intern("maxMessageSizeBytes");
+  private static final Keyword MAX_BATCH = Keyword.intern("maxWriteBatchSize");
+  private static final Keyword MAX_WIRE = Keyword.intern("maxWireVersion");
+  private static final Keyword CONVERSATION_ID = Keyword.intern("conversationId");
+  private static final Keyword PAYLOAD = Keyword.intern("payload");
+  private static final Keyword DONE = Keyword.intern("done");
+  private static final Object CLIENT_METADATA_BASE = clientMetadata(null);
+
+  private final Reactor reactor;
+  private final InetSocketAddress address;
+  private final String addressName;
+  private final MongoOptions options;
+  final long generation;
+  private SocketChannel channel;
+  private SelectionKey key;
+  private ByteBuffer in = ByteBuffer.allocate(READ_BUFFER);
+  private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
+  private final ArrayDeque<Request> requests = new ArrayDeque<>();
+  private Timer replyTimer;
+  private Timer connectTimer;
+  private Fut ready;
+  private Runnable onClose;
+  private volatile boolean closed;
+
+  private volatile Map<?, ?> handshakeReply;
+  private volatile boolean helloOk;
+  private volatile int maxBsonObjectSize = OpMsg.DEFAULT_MAX_BSON_OBJECT_SIZE;
+  private volatile int maxMessageSize = OpMsg.DEFAULT_MAX_MESSAGE_SIZE;
+  private volatile int maxWriteBatchSize = OpMsg.DEFAULT_MAX_WRITE_BATCH_SIZE;
+
+  private static final class Request {
+    final int id;
+    final ByteBuffer bytes;
+    final Fut fut;
+
+    Request(int id, ByteBuffer bytes, Fut fut) {
+      this.id = id;
+      this.bytes = bytes;
+      this.fut = fut;
+    }
+  }
+
+  private MongoConnection(Reactor reactor, InetSocketAddress address, String addressName,
+      MongoOptions options, long generation, Runnable onClose) {
+    this.reactor = reactor;
+    this.address = address;
+    this.addressName = addressName;
+    this.options = options;
+    this.generation = generation;
+    this.onClose = onClose;
+  }
+
+  /**
+   * Connects to {@code address} on {@code reactor}, does the handshake and authentication, and
+   * answers a fut of the ready connection (or of the error that stopped it).
+   */
+  public static Fut open(Reactor reactor, String address, MongoOptions options) {
+    return open(reactor, address, options, 0, null);
+  }
+
+  static Fut open(Reactor reactor, String address, MongoOptions options, long generation, Runnable onClose) {
+    int colon = address.lastIndexOf(':');
+    String host = address.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port = Integer.parseInt(address.substring(colon + 1));
+    MongoConnection c = new MongoConnection(reactor, InetSocketAddress.createUnresolved(host, port),
+        address, options, generation, onClose);
+    Fut f = new Fut();
+    c.ready = f;
+    reactor.dispatch(c::start);
+    return f;
+  }
+
+  // ---------------------------------------------------------------- connecting
+
+  private void start() {
+    try {
+      InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
+      if (resolved.isUnresolved()) {
+        throw new IOException("unknown host " + address.getHostString());
+      }
+      channel = SocketChannel.open();
+      channel.configureBlocking(false);
+      channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+      if (options.connectTimeoutMs > 0) {
+        connectTimer = reactor.schedule(options.connectTimeoutMs, TimeUnit.MILLISECONDS,
+            () -> close(new MongoConnectionException(addressName,
+                "not connected and ready within " + options.connectTimeoutMs + " ms")));
+      }
+      boolean connected = channel.connect(resolved);
+      key = reactor.register(channel, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, this::onReady);
+      if (connected) {
+        handshake();
+      }
+    } catch (IOException | RuntimeException e) {
+      close(new MongoConnectionException(addressName, "cannot connect: " + e.getMessage(), e));
+    }
+  }
+
+  private void handshake() {
+    Object meta = options.appName == null ? CLIENT_METADATA_BASE : clientMetadata(options.appName);
+    Object cmd = options.user == null
+        ? BsonCodec.command(IS_MASTER, 1, HELLO_OK, true, CLIENT, meta, DB, "admin")
+        : BsonCodec.command(IS_MASTER, 1, HELLO_OK, true, CLIENT, meta,
+            SASL_MECHS, options.authDatabase() + "." + options.user, DB, "admin");
+    send(cmd, List.of()).then(reply -> {
+      Map<?, ?> m = (Map<?, ?>) reply;
+      handshakeReply = m;
+      helloOk = Boolean.TRUE.equals(m.get(HELLO_OK));
+      maxBsonObjectSize = intOr(m.get(MAX_BSON), OpMsg.DEFAULT_MAX_BSON_OBJECT_SIZE);
+      maxMessageSize = intOr(m.get(MAX_MESSAGE), OpMsg.DEFAULT_MAX_MESSAGE_SIZE);
+      maxWriteBatchSize = intOr(m.get(MAX_BATCH), OpMsg.DEFAULT_MAX_WRITE_BATCH_SIZE);
+      if (intOr(m.get(MAX_WIRE), 0) < 6) {
+        throw new MongoConnectionException(addressName, "server is too old for OP_MSG (maxWireVersion "
+            + m.get(MAX_WIRE) + ", need 6)");
+      }
+      return options.user == null ? Boolean.TRUE : authenticate(m);
+    }).onComplete((v, e) -> {
+      if (e != null) {
+        close(e);
+        return;
+      }
+      if (connectTimer != null) {
+        connectTimer.cancel();
+      }
+      ready.deliver(this);
+    });
+  }
+
+  private static Object clientMetadata(String appName) {
+    Object driver = BsonCodec.command(Keyword.intern("name"), "peloton", Keyword.intern("version"), "0.1.0");
+    Object os = BsonCodec.command(Keyword.intern("type"), System.getProperty("os.name", "unknown"),
+        Keyword.intern("architecture"), System.getProperty("os.arch", "unknown"),
+        Keyword.intern("version"), System.getProperty("os.version", "unknown"));
+    String platform = "Java " + System.getProperty("java.version", "?");
+    return appName == null
+        ? BsonCodec.command(Keyword.intern("driver"), driver, Keyword.intern("os"), os,
+            Keyword.intern("platform"), platform)
+        : BsonCodec.command(Keyword.intern("application"),
+            BsonCodec.command(Keyword.intern("name"), appName), Keyword.intern("driver"), driver,
+            Keyword.intern("os"), os, Keyword.intern("platform"), platform);
+  }
+
+  private Fut authenticate(Map<?, ?> hello) {
+    Scram.Mechanism mech = chooseMechanism(options.authMechanism, hello.get(SASL_MECHS));
+    Scram scram = Scram.forMongo(mech, options.user, options.password);
+    String source = options.authDatabase();
+    Object[] conversation = new Object[1];
+    return send(scram.saslStartCommand(source), List.of()).then(r1 -> {
+      Map<?, ?> m = (Map<?, ?>) r1;
+      conversation[0] = m.get(CONVERSATION_ID);
+      String serverFirst = new String((byte[]) m.get(PAYLOAD), StandardCharsets.UTF_8);
+      byte[] fin = scram.clientFinalMessage(serverFirst).getBytes(StandardCharsets.UTF_8);
+      return send(Scram.saslContinueCommand(((Number) conversation[0]).longValue(), fin, source), List.of());
+    }).then(r2 -> {
+      Map<?, ?> m = (Map<?, ?>) r2;
+      scram.verifyServerFinal(new String((byte[]) m.get(PAYLOAD), StandardCharsets.UTF_8));
+      if (Boolean.TRUE.equals(m.get(DONE))) {
+        return Boolean.TRUE;
+      }
+      // Servers that ignore skipEmptyExchange want one more, empty, round.
+      return send(Scram.saslContinueCommand(((Number) conversation[0]).longValue(), new byte[0], source),
+          List.of()).map(r3 -> {
+            if (!Boolean.TRUE.equals(((Map<?, ?>) r3).get(DONE))) {
+              throw new MongoProtocolException("SCRAM conversation did not end");
+            }
+            return Boolean.TRUE;
+          });
+    });
+  }
+
+  static Scram.Mechanism chooseMechanism(String asked, Object serverMechs) {
+    if (asked != null) {
+      if (asked.equals("SCRAM-SHA-256")) {
+        return Scram.Mechanism.SCRAM_SHA_256;
+      }
+      if (asked.equals("SCRAM-SHA-1")) {
+        return Scram.Mechanism.SCRAM_SHA_1;
+      }
+      throw new IllegalArgumentException("unsupported authMechanism " + asked);
+    }
+    if (serverMechs instanceof List && ((List<?>) serverMechs).contains("SCRAM-SHA-256")) {
+      return Scram.Mechanism.SCRAM_SHA_256;
+    }
+    return Scram.Mechanism.SCRAM_SHA_1;
+  }
+
+  private static int intOr(Object o, int dflt) {
+    return o instanceof Number ? ((Number) o).intValue() : dflt;
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /**
+   * Sends the command {@code body} (an ordered map with {@code :$db}) with kind-1 {@code
+   * sequences}, and answers a fut of the reply body. Safe from any thread; requests go out one at
+   * a time in the order they were sent.
+   */
+  public Fut send(Object body, List<OpMsg.Sequence> sequences) {
+    int id = OpMsg.requestId();
+    BasicOutputBuffer buf = new BasicOutputBuffer(256);
+    try {
+      OpMsg.encode(buf, id, 0, body, sequences, maxMessageSize);
+    } catch (RuntimeException e) {
+      return Fut.failed(e);
+    }
+    Request r = new Request(id, ByteBuffer.wrap(buf.getInternalBuffer(), 0, buf.getPosition()), new Fut());
+    reactor.dispatch(() -> enqueue(r));
+    return r.fut;
+  }
+
+  private void enqueue(Request r) {
+    if (closed) {
+      r.fut.fail(new MongoConnectionException(addressName, "connection is closed"));
+      return;
+    }
+    requests.add(r);
+    if (requests.size() == 1) {
+      transmit(r);
+    }
+  }
+
+  private void transmit(Request r) {
+    if (options.socketTimeoutMs > 0 && ready.isDone()) {
+      replyTimer = reactor.schedule(options.socketTimeoutMs, TimeUnit.MILLISECONDS,
+          () -> close(new MongoConnectionException(addressName,
+              "no reply within the socket timeout of " + options.socketTimeoutMs + " ms")));
+    }
+    if (!out.isEmpty()) {
+      out.add(r.bytes);
+      return;
+    }
+    try {
+      channel.write(r.bytes);
+    } catch (IOException e) {
+      close(new MongoConnectionException(addressName, "write failed: " + e.getMessage(), e));
+      return;
+    }
+    if (r.bytes.hasRemaining()) {
+      out.add(r.bytes);
+      key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+    }
+  }
+
+  private void onReady(SelectionKey k) {
+    if (closed) {
+      return;
+    }
+    try {
+      if (k.isConnectable()) {
+        if (channel.finishConnect()) {
+          k.interestOps(SelectionKey.OP_READ);
+          handshake();
+        }
+        return;
+      }
+      if (k.isWritable()) {
+        flush();
+      }
+      if (k.isValid() && k.isReadable()) {
+        read();
+      }
+    } catch (IOException e) {
+      close(new MongoConnectionException(addressName, "connection failed: " + e.getMessage(), e));
+    } catch (RuntimeException e) {
+      close(new MongoConnectionException(addressName, "bad reply: " + e.getMessage(), e));
+    }
+  }
+
+  private void flush() throws IOException {
+    ByteBuffer b;
+    while ((b = out.peek()) != null) {
+      channel.write(b);
+      if (b.hasRemaining()) {
+        return;
+      }
+      out.poll();
+    }
+    key.interestOps(SelectionKey.OP_READ);
+  }
+
+  private void read() throws IOException {
+    for (;;) {
+      int n = channel.read(in);
+      if (n < 0) {
+        close(new MongoConnectionException(addressName, "server closed the connection"));
+        return;
+      }
+      if (n == 0) {
+        return;
+      }
+      boolean full = !in.hasRemaining();
+      in.flip();
+      int needed = frames();
+      in.compact();
+      if (closed) {
+        return;
+      }
+      if (needed > in.capacity()) {
+        ByteBuffer bigger = ByteBuffer.allocate(Math.max(needed, in.capacity() * 2));
+        in.flip();
+        bigger.put(in);
+        in = bigger;
+      } else if (!full) {
+        return;
+      }
+    }
+  }
+
+  /** Handles every complete message in {@code in}; answers the length of an incomplete one (or 0). */
+  private int frames() {
+    while (!closed) {
+      int len = OpMsg.frameLength(in, maxMessageSize);
+      if (len < 0) {
+        return 0;
+      }
+      if (in.remaining() < len) {
+        return len;
+      }
+      onReply(OpMsg.decode(in, true, maxMessageSize));
+    }
+    return 0;
+  }
+
+  private void onReply(OpMsg.Reply reply) {
+    Request r = requests.peek();
+    if (r == null || reply.responseTo != r.id) {
+      throw new MongoProtocolException("reply to request " + reply.responseTo + ", expected "
+          + (r == null ? "none" : String.valueOf(r.id)));
+    }
+    if (reply.moreToCome()) {
+      throw new MongoProtocolException("unexpected moreToCome reply");
+    }
+    requests.poll();
+    if (replyTimer != null) {
+      replyTimer.cancel();
+      replyTimer = null;
+    }
+    Request next = requests.peek();
+    if (next != null) {
+      transmit(next);
+    }
+    MongoCommandException err = MongoCommandException.fromReply(reply.body);
+    if (err != null) {
+      r.fut.fail(err);
+    } else {
+      r.fut.deliver(reply.body);
+    }
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /** Closes the connection (from any thread); waiting requests fail with a connection error. */
+  public void close() {
+    reactor.dispatch(() -> close(new MongoConnectionException(addressName, "connection closed by the client")));
+  }
+
+  private void close(Throwable cause) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (connectTimer != null) {
+      connectTimer.cancel();
+    }
+    if (replyTimer != null) {
+      replyTimer.cancel();
+    }
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        log.debug("closing the channel to {} failed", addressName, e);
+      }
+    }
+    log.debug("connection to {} closed: {}", addressName, cause.toString());
+    MongoConnectionException ce = cause instanceof MongoConnectionException
+        ? (MongoConnectionException) cause
+        : new MongoConnectionException(addressName, "connection failed: " + cause.getMessage(), cause);
+    ready.fail(cause instanceof MongoCommandException ? cause : ce);
+    Request r;
+    while ((r = requests.poll()) != null) {
+      r.fut.fail(ce);
+    }
+    out.clear();
+    Runnable cb = onClose;
+    if (cb != null) {
+      cb.run();
+    }
+  }
+
+  // ---------------------------------------------------------------- inspection
+
+  /** True until the connection is closed. */
+  public boolean isOpen() {
+    return !closed;
+  }
+
+  /** The server's "host:port". */
+  public String address() {
+    return addressName;
+  }
+
+  /** The server's handshake reply, or null before it. */
+  public Map<?, ?> handshakeReply() {
+    return handshakeReply;
+  }
+
+  /** True when the server said it knows the {@code hello} command. */
+  public boolean helloOk() {
+    return helloOk;
+  }
+
+  /** The command to ask this server its state again: {@code hello} when it knows it, else {@code isMaster}. */
+  public Object helloCommand() {
+    return BsonCodec.command(helloOk ? HELLO : IS_MASTER, 1, DB, "admin");
+  }
+
+  /** The server's largest document. */
+  public int maxBsonObjectSize() {
+    return maxBsonObjectSize;
+  }
+
+  /** The server's largest message. */
+  public int maxMessageSizeBytes() {
+    return maxMessageSize;
+  }
+
+  /** The server's largest write batch. */
+  public int maxWriteBatchSize() {
+    return maxWriteBatchSize;
+  }
+
+  /** The reactor this connection runs on. */
+  public Reactor reactor() {
+    return reactor;
+  }
+
+  @Override
+  public String toString() {
+    return "MongoConnection[" + addressName + (closed ? " closed]" : "]");
+  }
+}
