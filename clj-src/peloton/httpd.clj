@@ -215,6 +215,19 @@
   [^Exchange conn]
   (.flush conn))
 
+(defn backed-up?
+  "True while the client reads slower than the response is produced (output
+  above the high-water mark; reading has paused). `(writable conn)` answers a
+  fut that completes when it has drained."
+  [^Exchange conn]
+  (.isBackedUp conn))
+
+(defn writable
+  "A fut that completes (with true) once `conn`'s queued output is below its
+  high-water mark, or with false if the client has gone away."
+  ^Fut [^Exchange conn]
+  (.writable conn))
+
 (defn finish-chunked-response!
   "Ends a chunked response."
   [^Exchange conn]

@@ -179,3 +179,27 @@
       (is (= 200 (:status r)))
       (is (= "5" (get-in r [:headers "content-length"])))
       (is (= "" (:body r))))))
+
+(deftest a-slow-reader-backs-up-the-producer
+  (let [state (promise)
+        chunk (apply str (repeat 65536 "x"))]
+    (with-server [srv (httpd/serve! {:port 0 :reactors 1}
+                                    [:GET #"^/$" (fn [conn]
+                                                   (httpd/start-chunked-response! conn)
+                                                   (loop [i 0]
+                                                     (if (or (httpd/backed-up? conn) (= i 1000))
+                                                       (deliver state [i (httpd/backed-up? conn) (httpd/writable conn)])
+                                                       (do (httpd/send-chunk! conn chunk)
+                                                           (httpd/flush-output! conn)
+                                                           (recur (inc i))))))])]
+      (with-open [sock (Socket. "127.0.0.1" (int (httpd/port srv)))]
+        (.write (.getOutputStream sock) (.getBytes "GET / HTTP/1.1\r\nHost: x\r\n\r\n" StandardCharsets/US_ASCII))
+        (let [[n backed w] (deref state 10000 nil)]
+          (is (true? backed) "a client that does not read backs the writer up")
+          (is (< n 1000))
+          (is (not (realized? w)))
+          (.setSoTimeout sock 10000)
+          (let [in (.getInputStream sock)
+                buf (byte-array 65536)]
+            (loop [] (when (and (not (realized? w)) (pos? (.read in buf))) (recur))))
+          (is (true? (deref w 10000 :timeout)) "reading drains it"))))))
