@@ -329,7 +329,7 @@
                   (:url sys) "files/  " (:url sys) "blog"))
     (if (:embedded sys)
       (println (str "  MongoDB: embedded (mongo-java-server, H2 file "
-                    (.getPath ^File (:file (:embedded sys))) "), at " (:mongo-uri sys)))
+                    (.getAbsolutePath ^File (:file (:embedded sys))) "), at " (:mongo-uri sys)))
       (println (str "  MongoDB: " (redact-uri (:mongo-uri sys)))))
     (when-let [d (:data-dir sys)]
       (println (str "  data:    " d)))

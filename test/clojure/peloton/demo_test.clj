@@ -133,6 +133,24 @@
           (is (= 200 (:status (http a "/"))))))
       (finally (delete-tree dir) (delete-tree (io/file (str dir "-other")))))))
 
+(deftest with-a-mongo-uri-the-posts-go-to-that-server
+  (let [backend (de.bwaldvogel.mongo.backend.memory.MemoryBackend.)
+        server (doto (de.bwaldvogel.mongo.MongoServer. backend) (.bind "127.0.0.1" (int 0)))
+        uri (str "mongodb://127.0.0.1:" (.getPort ^java.net.InetSocketAddress (.getLocalAddress server)))
+        dir (io/file (temp-dir) "unused")]
+    (try
+      (with-demo [sys {:port 0 :data-dir (str dir) :mongo-uri uri}]
+        (is (nil? (:embedded sys)))
+        (is (= uri (:mongo-uri sys)))
+        (is (= 303 (:status (http sys "POST" "/blog" {:title "elsewhere" :body "b"}))))
+        (with-open [official (com.mongodb.client.MongoClients/create ^String uri)]
+          (let [docs (-> official (.getDatabase "peloton_demo") (.getCollection "posts")
+                         (.find) (.into (java.util.ArrayList.)))]
+            (is (= ["elsewhere"] (map #(.getString ^org.bson.Document % "title") docs)))
+            (is (instance? java.util.Date (.get ^org.bson.Document (first docs) "created"))))))
+      (is (not (.exists dir)) "no embedded MongoDB, no data directory")
+      (finally (.shutdownNow server) (delete-tree (.getParentFile dir))))))
+
 (deftest command-line-options
   (is (= {:port 9090 :data-dir "d" :mongo-uri "mongodb://h:1/x" :nrepl-port 7888 :host "0.0.0.0"}
          (demo/parse-args ["--port" "9090" "--data-dir" "d" "--mongo-uri" "mongodb://h:1/x"
