@@ -11,8 +11,10 @@
   :test-paths ["test/clojure"]
   :resource-paths ["examples"]
   :javac-options ["--release" "17"]
-  :main peloton.examples.hello-server
+  :main peloton.examples.demo
   :profiles {:dev {:dependencies [[org.clojure/test.check "1.1.1"]
                                   [org.slf4j/slf4j-simple "2.0.17"]
                                   [de.bwaldvogel/mongo-java-server-memory-backend "1.47.0"]
-                                  [org.mongodb/mongodb-driver-sync "5.14.0"]]}})
+                                  [org.mongodb/mongodb-driver-sync "5.14.0"]
+                                  [de.bwaldvogel/mongo-java-server-h2-backend "1.47.0"]
+                                  [com.h2database/h2 "2.3.232"]]}})
