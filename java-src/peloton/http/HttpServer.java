@@ -149,6 +149,13 @@ public final class HttpServer {
     boolean reusePort = reusePortSupported();
     InetSocketAddress addr = new InetSocketAddress(options.host, options.port);
     try {
+      if (reusePort && states.size() > 1 && options.port != 0) {
+        // SO_REUSEPORT would silently share a port another server (of this user) holds:
+        // a plain bind first makes a taken port an error.
+        try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+          probe.bind(addr, 1);
+        }
+      }
       for (int i = 0; i < states.size(); i++) {
         if (i > 0 && !reusePort) {
           break;

@@ -561,4 +561,19 @@ class HttpServerTest {
       assertTrue(c.closedByServer());
     }
   }
+
+  @Test
+  void aTakenPortIsAnErrorEvenWithSeveralReactors() throws Exception {
+    HttpServer.Options o = new HttpServer.Options();
+    o.reactors = 2;
+    o.port = 0;
+    server = HttpServer.start(o, HttpServerTest::routes);
+    HttpServer.Options again = new HttpServer.Options();
+    again.reactors = 2;
+    again.port = server.port();
+    IOException e = assertThrows(IOException.class,
+        () -> HttpServer.start(again, HttpServerTest::routes).close());
+    assertTrue(e.getMessage().contains("cannot listen on"), e.getMessage());
+    assertEquals(HELLO, get("/").body());
+  }
 }
