@@ -23,7 +23,7 @@
   (:require [clojure.tools.logging :as log])
   (:import (java.util List Map)
            (peloton.fut Stream)
-           (peloton.mongo FindOptions MongoClient MongoOptions)
+           (peloton.mongo BulkOp FindOptions MongoClient MongoOptions ReadPreference)
            (peloton.reactor Reactor)))
 
 (set! *warn-on-reflection* true)
@@ -32,10 +32,19 @@
   "MongoDB's usual port."
   27017)
 
+(defn- read-pref
+  "The ReadPreference for `x` (:secondary-preferred, \"secondaryPreferred\", a
+  ReadPreference), or nil for nil."
+  ^ReadPreference [x]
+  (cond
+    (nil? x) nil
+    (instance? ReadPreference x) x
+    :else (ReadPreference/parse (name x))))
+
 (defn- ->options ^MongoOptions [^MongoOptions o opts]
   (let [{:keys [database user password auth-source auth-mechanism replica-set app-name
                 connect-timeout-ms socket-timeout-ms max-pool-size wait-queue-timeout-ms
-                max-wait-queue-size write-concern direct-connection?]} opts]
+                max-wait-queue-size write-concern direct-connection? read-preference]} opts]
     (when database (set! (.database o) ^String database))
     (when user (set! (.user o) ^String user))
     (when password (set! (.password o) ^String password))
@@ -50,6 +59,7 @@
     (when max-wait-queue-size (set! (.maxWaitQueueSize o) (int max-wait-queue-size)))
     (when write-concern (set! (.writeConcern o) write-concern))
     (when (some? direct-connection?) (set! (.directConnection o) (boolean direct-connection?)))
+    (when read-preference (set! (.readPreference o) (read-pref read-preference)))
     o))
 
 (defn connect!
@@ -65,8 +75,11 @@
   `:replica-set`, `:direct-connection?`, `:app-name`, `:connect-timeout-ms`
   (10000), `:socket-timeout-ms` (30000; 0 waits forever), `:max-pool-size`
   (10), `:wait-queue-timeout-ms` (10000), `:max-wait-queue-size` (1000),
-  `:write-concern` (a map such as `{:w \"majority\"}`), and `:reactors` (the
-  reactors to run connections on; default the current or shared one)."
+  `:write-concern` (a map such as `{:w \"majority\"}`), `:read-preference`
+  (where reads go: `:primary` (default), `:primary-preferred`, `:secondary`,
+  `:secondary-preferred`, `:nearest`; the URI's `readPreference=` too), and
+  `:reactors` (the reactors to run connections on; default the current or
+  shared one)."
   ([uri] (connect! uri nil))
   ([host-or-uri port-or-opts]
    (if (number? port-or-opts)
@@ -90,26 +103,58 @@
   "Inserts `docs` (a map or a collection of maps) into `coll`, adding an
   ObjectId `:_id` to each that has none; large inserts go in batches as the
   server allows. Answers a fut of the vector of `_id`s. With `:ordered? false`
-  the server goes on past a failing document."
-  [^MongoClient conn coll docs & {:keys [ordered?] :or {ordered? true}}]
-  (.insert conn (coll-name coll) (doc-list docs) (boolean ordered?)))
+  the server goes on past a failing document. `:write-concern` (a map such as
+  `{:w 1 :j true}`) overrides the client's; with `{:w 0}` nothing waits for
+  the server, which reports no errors."
+  [^MongoClient conn coll docs & {:keys [ordered? write-concern] :or {ordered? true}}]
+  (.insert conn (coll-name coll) (doc-list docs) (boolean ordered?) write-concern))
 
 (defn update!
   "Updates the first document of `coll` matching `selector` with `update`
   (operators like `{:$set {...}}`, or a replacement document). `:upsert? true`
   inserts one when none matches; `:multi-update? true` updates every match.
-  Answers a fut of the server's reply (`:n` matched, `:nModified`)."
-  [^MongoClient conn coll selector update & {:keys [upsert? multi-update?]}]
-  (.update conn (coll-name coll) selector update (boolean upsert?) (boolean multi-update?)))
+  Answers a fut of the server's reply (`:n` matched, `:nModified`).
+  `:write-concern` as in `insert!` (with `{:w 0}` the reply is
+  `{:acknowledged false}`)."
+  [^MongoClient conn coll selector update & {:keys [upsert? multi-update? write-concern]}]
+  (.update conn (coll-name coll) selector update (boolean upsert?) (boolean multi-update?) write-concern))
 
 (defn delete!
   "Deletes every document of `coll` matching `selector` (only the first with
-  `:single-remove? true`). Answers a fut of the server's reply (`:n`)."
-  [^MongoClient conn coll selector & {:keys [single-remove?]}]
-  (.delete conn (coll-name coll) selector (boolean single-remove?)))
+  `:single-remove? true`). Answers a fut of the server's reply (`:n`).
+  `:write-concern` as in `update!`."
+  [^MongoClient conn coll selector & {:keys [single-remove? write-concern]}]
+  (.delete conn (coll-name coll) selector (boolean single-remove?) write-concern))
 
-(defn- find-options ^FindOptions [{:keys [offset limit fieldset projection batch-size sort]}]
+(defn- bulk-op ^BulkOp [op]
+  (let [[kind a b c] op]
+    (case kind
+      :insert (BulkOp/insert a)
+      :update (BulkOp/update a b (boolean (:upsert? c)) (boolean (or (:multi-update? c) (:multi? c))))
+      :delete (BulkOp/delete a (boolean (:single-remove? b)))
+      (throw (IllegalArgumentException. (str "unknown bulk operation " (pr-str op)))))))
+
+(defn bulk-write!
+  "Runs the operations `ops` against `coll`:
+
+    [[:insert doc]
+     [:update selector update {:upsert? true :multi-update? true}]
+     [:delete selector {:single-remove? true}] ...]
+
+  (the option maps may be left out). Consecutive operations of one kind go as
+  one command. With `:ordered? true` (the default) it stops at the first
+  error and sends nothing after it; with `:ordered? false` it sends everything
+  and gathers the errors. Answers a fut of `{:nInserted :nMatched :nModified
+  :nRemoved :nUpserted :upserted [{:index :_id}] :insertedIds {index id}}`;
+  write errors fail it with an ex-info whose `:write-errors` carry `:index`,
+  the position in `ops`, and whose `:response` is the result so far.
+  `:write-concern` as in `insert!`."
+  [^MongoClient conn coll ops & {:keys [ordered? write-concern] :or {ordered? true}}]
+  (.bulkWrite conn (coll-name coll) ^List (mapv bulk-op ops) (boolean ordered?) write-concern))
+
+(defn- find-options ^FindOptions [{:keys [offset limit fieldset projection batch-size sort read-preference]}]
   (let [o (FindOptions.)]
+    (set! (.readPreference o) (read-pref read-preference))
     (set! (.projection o) (or projection (when (seq fieldset) (into {} (map (fn [f] [f 1])) fieldset))))
     (set! (.sort o) sort)
     (set! (.skip o) (int (or offset 0)))
@@ -121,7 +166,8 @@
   "Answers a fut of the vector of every document of `coll` matching `query`.
   Options: `:offset` (skip), `:limit`, `:fieldset` (fields to return, e.g.
   `[:name :age]`) or `:projection` (a map), `:sort` (an ordered map such as
-  `(array-map :age -1)`), `:batch-size`."
+  `(array-map :age -1)`), `:batch-size`, `:read-preference` (as in
+  `connect!`; default the client's)."
   [^MongoClient conn coll query & {:as opts}]
   (.find conn (coll-name coll) query (find-options opts)))
 
@@ -135,40 +181,47 @@
 
 (defn find-one
   "Answers a fut of the first document of `coll` matching `query`, or of nil.
-  Options: `:fieldset` or `:projection`."
-  [^MongoClient conn coll query & {:keys [fieldset projection]}]
+  Options: `:fieldset` or `:projection`, `:read-preference`."
+  [^MongoClient conn coll query & {:keys [fieldset projection read-preference]}]
   (.findOne conn (coll-name coll) query
-            (or projection (when (seq fieldset) (into {} (map (fn [f] [f 1])) fieldset)))))
+            (or projection (when (seq fieldset) (into {} (map (fn [f] [f 1])) fieldset)))
+            (read-pref read-preference)))
 
 (defn count-docs
   "Answers a fut of the number of documents of `coll` matching `query` (all
-  when omitted)."
+  when omitted). Option: `:read-preference`."
   ([conn coll] (count-docs conn coll {}))
-  ([^MongoClient conn coll query]
-   (.count conn (coll-name coll) query)))
+  ([^MongoClient conn coll query & {:keys [read-preference]}]
+   (.count conn (coll-name coll) query (read-pref read-preference))))
 
 (defn distinct-values
   "Answers a fut of the vector of distinct values of field `k` (a keyword or
-  string, dotted for nested fields) among documents of `coll` matching `query`."
+  string, dotted for nested fields) among documents of `coll` matching `query`.
+  Option: `:read-preference`."
   ([conn coll k] (distinct-values conn coll k {}))
-  ([^MongoClient conn coll k query]
-   (.distinct conn (coll-name coll) (if (keyword? k) (subs (str k) 1) (str k)) query)))
+  ([^MongoClient conn coll k query & {:keys [read-preference]}]
+   (.distinct conn (coll-name coll) (if (keyword? k) (subs (str k) 1) (str k)) query
+              (read-pref read-preference))))
 
 (defn aggregate
   "Runs the aggregation `pipeline` (a vector of stage maps) on `coll` and
   answers a fut of the vector of results, or, with `:stream? true`, a fut of a
-  stream of them. `:batch-size` sets the size of each batch."
-  [^MongoClient conn coll pipeline & {:keys [batch-size stream?]}]
-  (let [n (int (or batch-size 0))]
+  stream of them. `:batch-size` sets the size of each batch;
+  `:read-preference` where it runs (a pipeline ending in `$out` or `$merge`
+  always runs on the primary)."
+  [^MongoClient conn coll pipeline & {:keys [batch-size stream? read-preference]}]
+  (let [n (int (or batch-size 0))
+        rp (read-pref read-preference)]
     (if stream?
-      (.aggregateStream conn (coll-name coll) (vec pipeline) n)
-      (.aggregate conn (coll-name coll) (vec pipeline) n))))
+      (.aggregateStream conn (coll-name coll) (vec pipeline) n rp)
+      (.aggregate conn (coll-name coll) (vec pipeline) n rp))))
 
 (defn find-and-modify!
   "Atomically finds one document of `coll` and changes it. `opts`: `:query`,
   `:sort`, `:update` (or `:remove? true`), `:new?` (answer the document after
-  the change), `:fields`, `:upsert?`. Answers a fut of the document, or of nil."
-  [^MongoClient conn coll {:keys [query sort update remove? new? fields upsert?]}]
+  the change), `:fields`, `:upsert?`, `:write-concern`. Answers a fut of the
+  document, or of nil."
+  [^MongoClient conn coll {:keys [query sort update remove? new? fields upsert? write-concern]}]
   (.findAndModify conn (coll-name coll)
                   (cond-> (array-map)
                     query (assoc :query query)
@@ -177,7 +230,8 @@
                     remove? (assoc :remove true)
                     new? (assoc :new true)
                     fields (assoc :fields fields)
-                    upsert? (assoc :upsert true))))
+                    upsert? (assoc :upsert true)
+                    write-concern (assoc :writeConcern write-concern))))
 
 (defn create-index!
   "Creates an index on `keys` (an ordered map such as `{:email 1}`) of `coll`;
@@ -206,10 +260,11 @@
 
 (defn close!
   "Closes a client (idle connections at once, busy ones when their request is
-  answered) or a stream from `query-stream!` (its server cursor is killed)."
+  answered) or a stream from `query-stream!` or `aggregate` (cancels it: the
+  documents not yet taken are dropped and the server cursor is killed)."
   [x]
   (cond
     (instance? MongoClient x) (.close ^MongoClient x)
-    (instance? Stream x) (.close ^Stream x)
+    (instance? Stream x) (.cancel ^Stream x)
     :else (log/warn "close! ignores" (type x)))
   nil)

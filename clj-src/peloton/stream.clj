@@ -49,6 +49,16 @@
   (.close s)
   nil)
 
+(defn cancel-stream!
+  "Ends stream `s` from the consumer's side: drops the values buffered or
+  waiting to be put, answers waiting puts with false (so a producer stops at
+  once) and waiting takes with end-of-stream. Use it, not `close!`, to stop
+  consuming early. (Not `cancel!`: `peloton.reactor` has that name, and both
+  namespaces are meant to be `:use`d together.)"
+  [^Stream s]
+  (.cancel s)
+  nil)
+
 (defn error!
   "Ends stream `s` with error `ex`: later puts answer false; consumers get the
   values already put, then a take fails with `ex`. Ignored when `s` is already

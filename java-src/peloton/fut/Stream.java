@@ -158,7 +158,34 @@ public final class Stream extends AFn {
     }
   }
 
-  /** @return true once {@link #close()} or {@link #error(Throwable)} was called */
+  /**
+   * Ends the stream from the consumer's side: drops the buffered values and the pending puts,
+   * answers every pending put with false and every pending take with {@link #EOF}; later puts
+   * answer false and takes {@link #EOF}. Unlike {@link #close()} (the producer's "no more"), it
+   * tells a producer waiting for room to stop now. Works on a closed stream too (its values are
+   * dropped).
+   */
+  public void cancel() {
+    Fut[] waitingTakes;
+    Object[] pending;
+    synchronized (this) {
+      closed = true;
+      error = null;
+      buffer.clear();
+      pending = puts.toArray();
+      puts.clear();
+      waitingTakes = takes.toArray(new Fut[0]);
+      takes.clear();
+    }
+    for (int i = 1; i < pending.length; i += 2) {
+      ((Fut) pending[i]).deliver(Boolean.FALSE);
+    }
+    for (Fut f : waitingTakes) {
+      f.deliver(EOF);
+    }
+  }
+
+  /** @return true once {@link #close()}, {@link #cancel()} or {@link #error(Throwable)} was called */
   public synchronized boolean isClosed() {
     return closed;
   }

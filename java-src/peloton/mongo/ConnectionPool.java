@@ -7,13 +7,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import peloton.fut.Fut;
 import peloton.reactor.Reactor;
-import peloton.reactor.Timer;
 
 /**
  * The connections to one server: at most {@code maxPoolSize}, spread over the client's reactors.
  * {@link #acquire()} answers a fut of a connection for one request (an idle one, a new one while
  * under the limit, else the next one released, waiting at most {@code waitQueueTimeoutMs}, with at
- * most {@code maxWaitQueueSize} waiting); {@link #release} gives it back. {@link #clear()} retires
+ * most {@code maxWaitQueueSize} waiting: one timer for the whole queue, not one per waiter);
+ * {@link #release} gives it back. {@link #clear()} retires
  * every connection made so far (after a network error: they probably share its fate). One short
  * lock guards the state; futs are completed outside it.
  */
@@ -28,10 +28,18 @@ public final class ConnectionPool {
   private long generation;
   private boolean closed;
 
+  /** The waiters' deadlines: one timeout for all, so the queue is in deadline order. */
   private static final class Waiter {
     final Fut fut = new Fut();
-    Timer timer;
+    final long deadline;
+
+    Waiter(long deadline) {
+      this.deadline = deadline;
+    }
   }
+
+  /** True while a {@link #sweep} is scheduled; one timer serves every waiter. */
+  private boolean sweepScheduled;
 
   ConnectionPool(String address, MongoOptions options, Reactor[] reactors) {
     this.address = address;
@@ -47,6 +55,7 @@ public final class ConnectionPool {
   /** A fut of a connection to use for one request and then {@link #release}. */
   public Fut acquire() {
     Waiter w = null;
+    boolean scheduleSweep = false;
     synchronized (this) {
       if (closed) {
         return Fut.failed(new MongoConnectionException(address, "client is closed"));
@@ -61,8 +70,10 @@ public final class ConnectionPool {
       if (total < options.maxPoolSize) {
         total++;
       } else if (waiters.size() < options.maxWaitQueueSize) {
-        w = new Waiter();
+        w = new Waiter(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.waitQueueTimeoutMs));
         waiters.add(w);
+        scheduleSweep = !sweepScheduled;
+        sweepScheduled = true;
       } else {
         return Fut.failed(new MongoConnectionException(address,
             "too many operations waiting for a connection (" + options.maxWaitQueueSize + ")"));
@@ -71,18 +82,35 @@ public final class ConnectionPool {
     if (w == null) {
       return openNew();
     }
-    Waiter waiter = w;
-    waiter.timer = reactors[0].schedule(options.waitQueueTimeoutMs, TimeUnit.MILLISECONDS, () -> {
-      boolean removed;
-      synchronized (this) {
-        removed = waiters.remove(waiter);
+    if (scheduleSweep) {
+      reactors[0].schedule(options.waitQueueTimeoutMs, TimeUnit.MILLISECONDS, this::sweep);
+    }
+    return w.fut;
+  }
+
+  /** Fails the waiters whose time is up, and comes back at the next deadline while any wait. */
+  private void sweep() {
+    List<Waiter> expired = new ArrayList<>();
+    long now = System.nanoTime();
+    long next = -1;
+    synchronized (this) {
+      Waiter w;
+      while ((w = waiters.peek()) != null && w.deadline - now <= 0) {
+        expired.add(waiters.poll());
       }
-      if (removed) {
-        waiter.fut.fail(new MongoConnectionException(address,
-            "no connection free within " + options.waitQueueTimeoutMs + " ms"));
+      if (w != null) {
+        next = w.deadline - now;
+      } else {
+        sweepScheduled = false;
       }
-    });
-    return waiter.fut;
+    }
+    if (next >= 0) {
+      reactors[0].schedule(next, TimeUnit.NANOSECONDS, this::sweep);
+    }
+    for (Waiter x : expired) {
+      x.fut.fail(new MongoConnectionException(address,
+          "no connection free within " + options.waitQueueTimeoutMs + " ms"));
+    }
   }
 
   /** Opens a connection already counted in {@code total}. */
@@ -115,7 +143,6 @@ public final class ConnectionPool {
       waiters.clear();
     }
     for (Waiter w : ws) {
-      w.timer.cancel();
       w.fut.fail(e);
     }
   }
@@ -158,7 +185,6 @@ public final class ConnectionPool {
         return;
       }
     }
-    w.timer.cancel();
     w.fut.deliver(c);
   }
 

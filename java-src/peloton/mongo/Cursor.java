@@ -2,7 +2,6 @@ package peloton.mongo;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import peloton.fut.Fut;
 import peloton.fut.Stream;
@@ -10,12 +9,12 @@ import peloton.fut.Stream;
 /**
  * Feeds a server cursor into a {@link Stream}: each document is put only once the previous put
  * was accepted, and the next batch is asked for only after the last document of the batch was
- * accepted, so a consumer that stops taking stops the requests. When the consumer closes the
- * stream, the server's cursor is killed: at the next put, or, while a put waits for room, by a
- * check every {@link #CLOSE_CHECK_MS} ms (a waiting put is never answered after a close).
+ * accepted, so a consumer that stops taking stops the requests. When the consumer cancels the
+ * stream ({@link Stream#cancel()}), the waiting put answers false and the server's cursor is
+ * killed; a put after a {@link Stream#close()} answers false too, but a put already waiting for
+ * room then waits for takes, so consumers that stop early should cancel.
  */
 final class Cursor {
-  static final long CLOSE_CHECK_MS = 200;
   private final MongoClient client;
   private final ConnectionPool pool;
   private final String db;
@@ -56,7 +55,6 @@ final class Cursor {
             abandon();
           }
         });
-        watch(put);
         return;
       }
       if (!Boolean.TRUE.equals(put.value())) {
@@ -76,19 +74,6 @@ final class Cursor {
         stream.error(e);
       } else if (!finished.get()) {
         onBatch((Map<?, ?>) r);
-      }
-    });
-  }
-
-  private void watch(Fut put) {
-    pool.anyReactor().schedule(CLOSE_CHECK_MS, TimeUnit.MILLISECONDS, () -> {
-      if (put.isDone()) {
-        return;
-      }
-      if (stream.isClosed()) {
-        abandon();
-      } else {
-        watch(put);
       }
     });
   }

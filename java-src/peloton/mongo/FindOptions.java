@@ -15,6 +15,8 @@ public final class FindOptions {
   public int limit;
   /** Documents per batch from the server (0: server default). */
   public int batchSize;
+  /** Where to read, or null for the client's default. */
+  public ReadPreference readPreference;
 
   /** Sets the projection. */
   public FindOptions projection(Object p) {
@@ -37,6 +39,12 @@ public final class FindOptions {
   /** Sets the most to answer. */
   public FindOptions limit(int n) {
     this.limit = n;
+    return this;
+  }
+
+  /** Sets the read preference (null: the client's). */
+  public FindOptions readPreference(ReadPreference p) {
+    this.readPreference = p;
     return this;
   }
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import org.bson.types.ObjectId;
 import org.slf4j.Logger;
@@ -29,9 +30,12 @@ import peloton.reactor.Reactor;
  * connections per server ({@link ConnectionPool}), one request in flight per connection.
  *
  * <p>With one host the client talks to it. With several hosts or a replica set name it finds the
- * primary from the servers' {@code hello}/{@code isMaster} replies, sends every operation there,
- * and finds it again after a "not primary" error or a connection error (the failing operation
- * itself fails; the next one goes to the new primary).
+ * primary and the secondaries from the servers' {@code hello}/{@code isMaster} replies, sends
+ * writes to the primary, and scans again after a "not primary" error or a connection error (the
+ * failing operation itself fails; the next one goes to the new primary). Reads go where their
+ * {@link ReadPreference} (per operation, else the options') allows among the members the last
+ * scan found; a read that no known member can serve triggers a scan. Members are not polled in
+ * the background: a secondary added later is seen at the next scan.
  *
  * <p>Failures: {@link MongoCommandException} for server errors (write errors included), {@link
  * MongoConnectionException} for network trouble, {@link IllegalArgumentException} for documents
@@ -93,6 +97,9 @@ public final class MongoClient implements AutoCloseable {
   private static final Keyword SET_NAME = k("setName");
   private static final Keyword IS_WRITABLE_PRIMARY = k("isWritablePrimary");
   private static final Keyword ISMASTER = k("ismaster");
+  private static final Keyword SECONDARY = k("secondary");
+  private static final Keyword MSG = k("msg");
+  private static final Keyword READ_PREFERENCE = k("$readPreference");
   private static final int NAMESPACE_NOT_FOUND = 26;
 
   private final MongoOptions options;
@@ -102,6 +109,7 @@ public final class MongoClient implements AutoCloseable {
   private final boolean discover;
   private volatile ConnectionPool primary;
   private Fut discovering;
+  private volatile List<Member> members = List.of();
   private volatile boolean closed;
 
   private MongoClient(MongoOptions options, Reactor[] reactors) {
@@ -165,7 +173,27 @@ public final class MongoClient implements AutoCloseable {
 
   // ---------------------------------------------------------------- server selection
 
-  /** A fut of the pool of the server to send operations to. */
+  /** What the last scan learned of one server. */
+  private static final class Member {
+    final ConnectionPool pool;
+    final boolean primary;
+    final boolean secondary;
+    final boolean mongos;
+    final long rttNanos;
+
+    Member(ConnectionPool pool, boolean primary, boolean secondary, boolean mongos, long rttNanos) {
+      this.pool = pool;
+      this.primary = primary;
+      this.secondary = secondary;
+      this.mongos = mongos;
+      this.rttNanos = rttNanos;
+    }
+  }
+
+  /** Reads may go to any member whose hello answered within this of the fastest (the spec's default). */
+  private static final long LOCAL_THRESHOLD_NANOS = 15_000_000L;
+
+  /** A fut of the pool of the primary (where writes and primary reads go). */
   Fut selectServer() {
     ConnectionPool p = primary;
     if (p != null) {
@@ -174,47 +202,137 @@ public final class MongoClient implements AutoCloseable {
     if (closed) {
       return Fut.failed(new MongoConnectionException(String.join(",", options.hosts), "client is closed"));
     }
-    Fut d;
-    boolean start = false;
-    synchronized (this) {
-      if (discovering == null) {
-        discovering = new Fut();
-        start = true;
+    return refresh().map(v -> {
+      ConnectionPool q = primary;
+      if (q == null) {
+        throw new MongoConnectionException(String.join(",", knownHosts()), "no primary found"
+            + (options.replicaSet == null ? "" : " for replica set " + options.replicaSet));
       }
+      return q;
+    });
+  }
+
+  /**
+   * A fut of the pool of a server {@code rp} allows a read from: with one server (no discovery)
+   * that server; else among the members the last scan found, scanning again when none fits.
+   */
+  Fut selectForRead(ReadPreference rp) {
+    if (!discover || rp == ReadPreference.PRIMARY) {
+      return selectServer();
+    }
+    ConnectionPool p = pick(rp);
+    if (p != null) {
+      return Fut.of(p);
+    }
+    if (closed) {
+      return Fut.failed(new MongoConnectionException(String.join(",", options.hosts), "client is closed"));
+    }
+    return refresh().map(v -> {
+      ConnectionPool q = pick(rp);
+      if (q == null) {
+        throw new MongoConnectionException(String.join(",", knownHosts()),
+            "no server matches read preference " + rp.mode());
+      }
+      return q;
+    });
+  }
+
+  private ConnectionPool pick(ReadPreference rp) {
+    List<Member> ms = members;
+    ConnectionPool prim = primary;
+    switch (rp) {
+      case PRIMARY:
+        return prim;
+      case PRIMARY_PREFERRED:
+        return prim != null ? prim : anyOf(ms, false, Long.MAX_VALUE);
+      case SECONDARY:
+        return anyOf(ms, false, Long.MAX_VALUE);
+      case SECONDARY_PREFERRED: {
+        ConnectionPool s = anyOf(ms, false, Long.MAX_VALUE);
+        return s != null ? s : prim;
+      }
+      default: {
+        long fastest = Long.MAX_VALUE;
+        for (Member m : ms) {
+          if (m.primary || m.secondary || m.mongos) {
+            fastest = Math.min(fastest, m.rttNanos);
+          }
+        }
+        return fastest == Long.MAX_VALUE ? null : anyOf(ms, true, fastest + LOCAL_THRESHOLD_NANOS);
+      }
+    }
+  }
+
+  /** A random secondary or mongos (and primary when {@code primaryToo}) that answered within {@code maxRtt}. */
+  private static ConnectionPool anyOf(List<Member> ms, boolean primaryToo, long maxRtt) {
+    int n = 0;
+    ConnectionPool chosen = null;
+    for (Member m : ms) {
+      if ((m.secondary || m.mongos || primaryToo && m.primary) && m.rttNanos <= maxRtt
+          && ThreadLocalRandom.current().nextInt(++n) == 0) {
+        chosen = m.pool;
+      }
+    }
+    return chosen;
+  }
+
+  private synchronized List<String> knownHosts() {
+    return new ArrayList<>(knownHosts);
+  }
+
+  /** Scans the known servers (one scan at a time; callers share it) and updates primary and members. */
+  private Fut refresh() {
+    Fut d;
+    synchronized (this) {
+      if (discovering != null) {
+        return discovering;
+      }
+      discovering = new Fut();
       d = discovering;
     }
-    if (start) {
-      findPrimary(2).onComplete((v, e) -> {
-        if (e == null) {
-          primary = (ConnectionPool) v;
-          log.debug("primary is {}", primary.address());
+    scan(2).onComplete((v, e) -> {
+      if (e == null) {
+        @SuppressWarnings("unchecked")
+        List<Member> found = (List<Member>) v;
+        members = found;
+        ConnectionPool p = null;
+        for (Member m : found) {
+          if (m.primary && p == null) {
+            p = m.pool;
+          }
         }
-        synchronized (this) {
-          discovering = null;
-        }
-        d.complete(v, e);
-      });
-    }
+        primary = p;
+        log.debug("primary is {}", p == null ? "unknown" : p.address());
+      }
+      synchronized (this) {
+        discovering = null;
+      }
+      d.complete(v, e);
+    });
     return d;
   }
 
-  private Fut findPrimary(int rounds) {
-    List<String> hosts;
-    synchronized (this) {
-      hosts = new ArrayList<>(knownHosts);
-    }
+  private Fut scan(int rounds) {
+    List<String> hosts = knownHosts();
     List<Fut> checks = new ArrayList<>(hosts.size());
-    for (String h : hosts) {
-      ConnectionPool p = pool(h);
-      checks.add(runOn(p, null).recover(e -> {
+    long[] rtts = new long[hosts.size()];
+    for (int i = 0; i < hosts.size(); i++) {
+      String h = hosts.get(i);
+      int idx = i;
+      long t0 = System.nanoTime();
+      checks.add(runOn(pool(h), null, null).map(r -> {
+        rtts[idx] = System.nanoTime() - t0;
+        return r;
+      }).recover(e -> {
         log.debug("{} did not answer: {}", h, e.toString());
         return null;
       }));
     }
     return Fut.all(checks).then(v -> {
       List<?> replies = (List<?>) v;
-      ConnectionPool found = null;
+      List<Member> found = new ArrayList<>();
       boolean grew = false;
+      boolean hasPrimary = false;
       for (int i = 0; i < replies.size(); i++) {
         Map<?, ?> m = (Map<?, ?>) replies.get(i);
         if (m == null || options.replicaSet != null && !options.replicaSet.equals(m.get(SET_NAME))) {
@@ -229,26 +347,33 @@ public final class MongoClient implements AutoCloseable {
             }
           }
         }
-        if (Boolean.TRUE.equals(m.get(IS_WRITABLE_PRIMARY)) || Boolean.TRUE.equals(m.get(ISMASTER))) {
-          found = pool(hosts.get(i));
-        }
+        boolean isPrimary = Boolean.TRUE.equals(m.get(IS_WRITABLE_PRIMARY)) || Boolean.TRUE.equals(m.get(ISMASTER));
+        boolean mongos = "isdbgrid".equals(m.get(MSG));
+        hasPrimary |= isPrimary;
+        found.add(new Member(pool(hosts.get(i)), isPrimary, Boolean.TRUE.equals(m.get(SECONDARY)), mongos, rtts[i]));
       }
-      if (found != null) {
-        return found;
+      if (!hasPrimary && grew && rounds > 1) {
+        return scan(rounds - 1);
       }
-      if (grew && rounds > 1) {
-        return findPrimary(rounds - 1);
-      }
-      throw new MongoConnectionException(String.join(",", hosts),
-          "no primary found" + (options.replicaSet == null ? "" : " for replica set " + options.replicaSet));
+      return found;
     });
   }
 
   private void onFailure(ConnectionPool p, Throwable e) {
     if (e instanceof MongoConnectionException) {
       p.clear();
-      if (discover && primary == p) {
-        primary = null;
+      if (discover) {
+        if (primary == p) {
+          primary = null;
+        }
+        List<Member> ms = members;
+        List<Member> kept = new ArrayList<>(ms.size());
+        for (Member m : ms) {
+          if (m.pool != p) {
+            kept.add(m);
+          }
+        }
+        members = kept;
       }
     } else if (e instanceof MongoCommandException && ((MongoCommandException) e).isNotPrimary()) {
       if (discover && primary == p) {
@@ -261,9 +386,10 @@ public final class MongoClient implements AutoCloseable {
 
   /**
    * Runs {@code body} on a connection of {@code p}; a null body asks the server its state
-   * ({@code hello} when it knows it, else {@code isMaster}).
+   * ({@code hello} when it knows it, else {@code isMaster}). A read passes its preference
+   * {@code rp} (else null), which adds {@code $readPreference} where the server needs it.
    */
-  private Fut runOn(ConnectionPool p, Object body) {
+  private Fut runOn(ConnectionPool p, Object body, ReadPreference rp) {
     Fut r = new Fut();
     p.acquire().onComplete((c, e) -> {
       if (e != null) {
@@ -272,7 +398,8 @@ public final class MongoClient implements AutoCloseable {
         return;
       }
       MongoConnection conn = (MongoConnection) c;
-      conn.send(body == null ? conn.helloCommand() : body, List.of()).onComplete((v, e2) -> {
+      Object b = body == null ? conn.helloCommand() : rp == null ? body : withReadPreference(body, rp, conn);
+      conn.send(b, List.of()).onComplete((v, e2) -> {
         p.release(conn);
         if (e2 != null) {
           onFailure(p, e2);
@@ -285,8 +412,30 @@ public final class MongoClient implements AutoCloseable {
     return r;
   }
 
+  /**
+   * {@code body} with {@code $readPreference} as the server-selection spec asks: to a mongos or a
+   * replica set member when the mode is not primary; to a member connected to directly (no
+   * discovery) always, primary becoming primaryPreferred so that a secondary answers; never to a
+   * standalone server.
+   */
+  private Object withReadPreference(Object body, ReadPreference rp, MongoConnection conn) {
+    Map<?, ?> hs = conn.handshakeReply();
+    if (hs == null) {
+      return body;
+    }
+    boolean mongos = "isdbgrid".equals(hs.get(MSG));
+    boolean member = hs.get(SET_NAME) != null;
+    ReadPreference send = null;
+    if (mongos || member && discover) {
+      send = rp == ReadPreference.PRIMARY ? null : rp;
+    } else if (member) {
+      send = rp == ReadPreference.PRIMARY ? ReadPreference.PRIMARY_PREFERRED : rp;
+    }
+    return send == null ? body : ((IPersistentMap) body).assoc(READ_PREFERENCE, send.document());
+  }
+
   Fut runOnPool(ConnectionPool p, Object body) {
-    return runOn(p, body);
+    return runOn(p, body, null);
   }
 
   private Fut run(Object body) {
@@ -295,7 +444,21 @@ public final class MongoClient implements AutoCloseable {
       if (e != null) {
         r.fail(e);
       } else {
-        runOn((ConnectionPool) p, body).onComplete(r::complete);
+        runOn((ConnectionPool) p, body, null).onComplete(r::complete);
+      }
+    });
+    return r;
+  }
+
+  /** Runs the read {@code body} on a server {@code rp} (null: the client's default) allows. */
+  private Fut read(Object body, ReadPreference rp) {
+    ReadPreference pref = rp == null ? options.readPreference : rp;
+    Fut r = new Fut();
+    selectForRead(pref).onComplete((p, e) -> {
+      if (e != null) {
+        r.fail(e);
+      } else {
+        runOn((ConnectionPool) p, body, pref).onComplete(r::complete);
       }
     });
     return r;
@@ -361,23 +524,37 @@ public final class MongoClient implements AutoCloseable {
    * {@code ordered}). Answers a fut of the vector of {@code _id}s.
    */
   public Fut insert(String ns, List<?> docs, boolean ordered) {
+    return insert(ns, docs, ordered, null);
+  }
+
+  /**
+   * {@link #insert(String, List, boolean)} with the write concern {@code writeConcern} (a map such
+   * as {@code {:w 1 :j true}}; null: the options'). With {@code {:w 0}} the batches go without
+   * waiting for a reply (OP_MSG moreToCome) and the fut answers once they are sent.
+   */
+  public Fut insert(String ns, List<?> docs, boolean ordered, Object writeConcern) {
     String[] n = splitNs(ns);
     int size = docs.size();
     Object[] ids = new Object[size];
     List<Object> withIds = new ArrayList<>(size);
     for (int i = 0; i < size; i++) {
-      Object d = docs.get(i);
-      Object doc = addId(d);
-      ids[i] = ((Map<?, ?>) doc).get(((Map<?, ?>) doc).containsKey(ID) ? ID : "_id");
+      Object doc = addId(docs.get(i));
+      ids[i] = idOf(doc);
       withIds.add(doc);
     }
-    Object body = cmd(INSERT, n[1], ORDERED, ordered, WRITE_CONCERN, options.writeConcern, DB, n[0]);
-    return writeBatches(body, "documents", withIds).map(x -> PersistentVector.create(ids));
+    Object wc = writeConcern(writeConcern);
+    Object body = cmd(INSERT, n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]);
+    return writeBatches(body, "documents", withIds, unacknowledged(wc)).map(x -> PersistentVector.create(ids));
   }
 
   /** {@link #insert(String, List, boolean)}, ordered. */
   public Fut insert(String ns, List<?> docs) {
     return insert(ns, docs, true);
+  }
+
+  private static Object idOf(Object doc) {
+    Map<?, ?> m = (Map<?, ?>) doc;
+    return m.get(m.containsKey(ID) ? ID : "_id");
   }
 
   /** {@code doc} with an {@code _id} (a new ObjectId first) when it has none. */
@@ -417,7 +594,12 @@ public final class MongoClient implements AutoCloseable {
    * reply ({@code :n} matched, {@code :nModified}, {@code :upserted}).
    */
   public Fut update(String ns, Object filter, Object update, boolean upsert, boolean multi) {
-    return bulkUpdate(ns, List.of(cmd(Q, filter, U, update, UPSERT, upsert, MULTI, multi)), true);
+    return update(ns, filter, update, upsert, multi, null);
+  }
+
+  /** {@link #update(String, Object, Object, boolean, boolean)} with a write concern (as {@link #insert(String, List, boolean, Object)}). */
+  public Fut update(String ns, Object filter, Object update, boolean upsert, boolean multi, Object writeConcern) {
+    return bulkUpdate(ns, List.of(cmd(Q, filter, U, update, UPSERT, upsert, MULTI, multi)), true, writeConcern);
   }
 
   /**
@@ -425,9 +607,15 @@ public final class MongoClient implements AutoCloseable {
    * command per batch; answers a fut of the summed reply ({@code :n}, {@code :nModified}).
    */
   public Fut bulkUpdate(String ns, List<?> statements, boolean ordered) {
+    return bulkUpdate(ns, statements, ordered, null);
+  }
+
+  /** {@link #bulkUpdate(String, List, boolean)} with a write concern. */
+  public Fut bulkUpdate(String ns, List<?> statements, boolean ordered, Object writeConcern) {
     String[] n = splitNs(ns);
-    return writeBatches(cmd(UPDATE, n[1], ORDERED, ordered, WRITE_CONCERN, options.writeConcern, DB, n[0]),
-        "updates", statements);
+    Object wc = writeConcern(writeConcern);
+    return writeBatches(cmd(UPDATE, n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]),
+        "updates", statements, unacknowledged(wc));
   }
 
   /**
@@ -435,32 +623,65 @@ public final class MongoClient implements AutoCloseable {
    * single}. Answers a fut of the server's reply ({@code :n} deleted).
    */
   public Fut delete(String ns, Object filter, boolean single) {
-    return bulkDelete(ns, List.of(cmd(Q, filter, LIMIT, single ? 1 : 0)), true);
+    return delete(ns, filter, single, null);
+  }
+
+  /** {@link #delete(String, Object, boolean)} with a write concern. */
+  public Fut delete(String ns, Object filter, boolean single, Object writeConcern) {
+    return bulkDelete(ns, List.of(cmd(Q, filter, LIMIT, single ? 1 : 0)), true, writeConcern);
   }
 
   /** Sends delete statements ({@code {:q filter :limit 0|1}} maps); answers a fut of the summed reply. */
   public Fut bulkDelete(String ns, List<?> statements, boolean ordered) {
-    String[] n = splitNs(ns);
-    return writeBatches(cmd(DELETE, n[1], ORDERED, ordered, WRITE_CONCERN, options.writeConcern, DB, n[0]),
-        "deletes", statements);
+    return bulkDelete(ns, statements, ordered, null);
   }
 
-  private Fut writeBatches(Object body, String identifier, List<?> docs) {
+  /** {@link #bulkDelete(String, List, boolean)} with a write concern. */
+  public Fut bulkDelete(String ns, List<?> statements, boolean ordered, Object writeConcern) {
+    String[] n = splitNs(ns);
+    Object wc = writeConcern(writeConcern);
+    return writeBatches(cmd(DELETE, n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]),
+        "deletes", statements, unacknowledged(wc));
+  }
+
+  /** The reply an unacknowledged ({@code w: 0}) write answers. */
+  public static final Map<?, ?> UNACKNOWLEDGED = cmd(k("acknowledged"), Boolean.FALSE);
+
+  private Object writeConcern(Object perOperation) {
+    return perOperation != null ? perOperation : options.writeConcern;
+  }
+
+  /** True for a write concern of {@code w: 0} (without {@code j: true}): nobody waits for a reply. */
+  static boolean unacknowledged(Object wc) {
+    if (!(wc instanceof Map)) {
+      return false;
+    }
+    Map<?, ?> m = (Map<?, ?>) wc;
+    Object w = m.containsKey(W) ? m.get(W) : m.get("w");
+    Object j = m.containsKey(J) ? m.get(J) : m.get("j");
+    return w instanceof Number && ((Number) w).intValue() == 0 && !Boolean.TRUE.equals(j);
+  }
+
+  private static final Keyword W = k("w");
+  private static final Keyword J = k("j");
+
+  private Fut writeBatches(Object body, String identifier, List<?> docs, boolean noReply) {
     if (docs.isEmpty()) {
       return Fut.failed(new IllegalArgumentException("nothing to write"));
     }
     return withConnection(conn -> {
       List<List<byte[]>> batches = OpMsg.splitBatches(docs, conn.maxWriteBatchSize(),
           conn.maxMessageSizeBytes(), conn.maxBsonObjectSize());
-      return sendBatches(conn, body, identifier, batches, 0, null);
+      return sendBatches(conn, body, identifier, batches, 0, null, noReply);
     });
   }
 
   private static Fut sendBatches(MongoConnection conn, Object body, String identifier,
-      List<List<byte[]>> batches, int i, Object previous) {
-    return conn.send(body, List.of(new OpMsg.Sequence(identifier, batches.get(i)))).then(reply -> {
-      Object sum = previous == null ? reply : addCounts((IPersistentMap) previous, (Map<?, ?>) reply);
-      return i + 1 < batches.size() ? sendBatches(conn, body, identifier, batches, i + 1, sum) : sum;
+      List<List<byte[]>> batches, int i, Object previous, boolean noReply) {
+    return conn.send(body, List.of(new OpMsg.Sequence(identifier, batches.get(i))), noReply).then(r -> {
+      Object reply = noReply ? UNACKNOWLEDGED : r;
+      Object sum = previous == null || noReply ? reply : addCounts((IPersistentMap) previous, (Map<?, ?>) reply);
+      return i + 1 < batches.size() ? sendBatches(conn, body, identifier, batches, i + 1, sum, noReply) : sum;
     });
   }
 
@@ -477,6 +698,201 @@ public final class MongoClient implements AutoCloseable {
     return sum;
   }
 
+  // ---------------------------------------------------------------- bulk writes
+
+  private static final Keyword N_INSERTED = k("nInserted");
+  private static final Keyword N_MATCHED = k("nMatched");
+  private static final Keyword N_REMOVED = k("nRemoved");
+  private static final Keyword N_UPSERTED = k("nUpserted");
+  private static final Keyword UPSERTED = k("upserted");
+  private static final Keyword INSERTED_IDS = k("insertedIds");
+  private static final Keyword WRITE_ERRORS = k("writeErrors");
+  private static final Keyword WRITE_CONCERN_ERROR = k("writeConcernError");
+  private static final Keyword INDEX = k("index");
+  private static final Keyword OK = k("ok");
+
+  /** One command's worth of a bulk write: operations of one kind, the first at {@code base} in the caller's list. */
+  private static final class Batch {
+    final BulkOp.Kind kind;
+    final int base;
+    final List<byte[]> docs;
+
+    Batch(BulkOp.Kind kind, int base, List<byte[]> docs) {
+      this.kind = kind;
+      this.base = base;
+      this.docs = docs;
+    }
+  }
+
+  /** What a bulk write has done so far. */
+  private static final class BulkResult {
+    long inserted;
+    long matched;
+    long modified;
+    long removed;
+    final List<Object> upserted = new ArrayList<>();
+    final List<Object> writeErrors = new ArrayList<>();
+    Object writeConcernError;
+  }
+
+  /**
+   * Runs {@code ops} against {@code ns}: consecutive operations of one kind go as one {@code
+   * insert}, {@code update} or {@code delete} command (in batches as the server allows, documents
+   * as kind-1 sequences). {@code ordered}: stops at the first write error (later operations are
+   * not sent); else sends every batch and gathers the errors. Answers a fut of {@code {:nInserted
+   * :nMatched :nModified :nRemoved :nUpserted :upserted [{:index :_id}] :insertedIds {index id}}};
+   * with write errors it fails with a {@link MongoCommandException} whose write errors carry
+   * {@code :index} in {@code ops} and whose {@code response()} is that result (with {@code
+   * :writeErrors}). With {@code w: 0} it answers {@link #UNACKNOWLEDGED} once everything is sent.
+   */
+  public Fut bulkWrite(String ns, List<BulkOp> ops, boolean ordered, Object writeConcern) {
+    if (ops.isEmpty()) {
+      return Fut.failed(new IllegalArgumentException("nothing to write"));
+    }
+    String[] n = splitNs(ns);
+    Object wc = writeConcern(writeConcern);
+    boolean noReply = unacknowledged(wc);
+    List<Object> statements = new ArrayList<>(ops.size());
+    Map<Object, Object> insertedIds = new LinkedHashMap<>();
+    for (int i = 0; i < ops.size(); i++) {
+      BulkOp op = ops.get(i);
+      Object st = op.statement;
+      if (op.kind == BulkOp.Kind.INSERT) {
+        st = addId(st);
+        insertedIds.put((long) i, idOf(st));
+      }
+      statements.add(st);
+    }
+    return withConnection(conn -> {
+      List<Batch> batches = new ArrayList<>();
+      int start = 0;
+      while (start < ops.size()) {
+        BulkOp.Kind kind = ops.get(start).kind;
+        int end = start;
+        while (end < ops.size() && ops.get(end).kind == kind) {
+          end++;
+        }
+        int base = start;
+        for (List<byte[]> b : OpMsg.splitBatches(statements.subList(start, end), conn.maxWriteBatchSize(),
+            conn.maxMessageSizeBytes(), conn.maxBsonObjectSize())) {
+          batches.add(new Batch(kind, base, b));
+          base += b.size();
+        }
+        start = end;
+      }
+      BulkResult acc = new BulkResult();
+      return sendBulk(conn, n, wc, ordered, noReply, batches, 0, acc).map(x -> {
+        if (noReply) {
+          return UNACKNOWLEDGED;
+        }
+        for (Object e : acc.writeErrors) {
+          insertedIds.remove(((Map<?, ?>) e).get(INDEX));
+        }
+        if (ordered && !acc.writeErrors.isEmpty()) {
+          // Nothing after the first error was written.
+          long first = ((Number) ((Map<?, ?>) acc.writeErrors.get(0)).get(INDEX)).longValue();
+          insertedIds.keySet().removeIf(idx -> (Long) idx > first);
+        }
+        IPersistentMap result = (IPersistentMap) cmd(N_INSERTED, acc.inserted, N_MATCHED, acc.matched,
+            N_MODIFIED, acc.modified, N_REMOVED, acc.removed, N_UPSERTED, (long) acc.upserted.size(),
+            UPSERTED, PersistentVector.create(acc.upserted),
+            INSERTED_IDS, PersistentArrayMap.create(insertedIds));
+        if (acc.writeErrors.isEmpty() && acc.writeConcernError == null) {
+          return result;
+        }
+        PersistentVector errors = PersistentVector.create(acc.writeErrors);
+        result = result.assoc(WRITE_ERRORS, errors).assoc(OK, 1.0);
+        if (acc.writeConcernError != null) {
+          result = result.assoc(WRITE_CONCERN_ERROR, acc.writeConcernError);
+        }
+        throw MongoCommandException.fromReply(result);
+      });
+    });
+  }
+
+  /** {@link #bulkWrite(String, List, boolean, Object)} with the options' write concern. */
+  public Fut bulkWrite(String ns, List<BulkOp> ops, boolean ordered) {
+    return bulkWrite(ns, ops, ordered, null);
+  }
+
+  private static Fut sendBulk(MongoConnection conn, String[] n, Object wc, boolean ordered, boolean noReply,
+      List<Batch> batches, int i, BulkResult acc) {
+    if (i == batches.size()) {
+      return Fut.of(acc);
+    }
+    Batch b = batches.get(i);
+    Object body = cmd(k(b.kind.command), n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]);
+    Fut sent = conn.send(body, List.of(new OpMsg.Sequence(b.kind.identifier, b.docs)), noReply);
+    Fut reply = noReply ? sent : sent.recover(e -> {
+      // A reply with ok: 1 and write errors is an answer to count, not a failure of the command.
+      if (e instanceof MongoCommandException) {
+        Map<?, ?> r = ((MongoCommandException) e).response();
+        if (r != null && r.get(OK) instanceof Number && ((Number) r.get(OK)).doubleValue() == 1.0) {
+          return r;
+        }
+      }
+      throw sneaky(e);
+    });
+    return reply.then(r -> {
+      if (noReply) {
+        return sendBulk(conn, n, wc, ordered, true, batches, i + 1, acc);
+      }
+      Map<?, ?> m = (Map<?, ?>) r;
+      long count = m.get(N) instanceof Number ? ((Number) m.get(N)).longValue() : 0;
+      Object ups = m.get(UPSERTED);
+      long upserts = ups instanceof List ? ((List<?>) ups).size() : 0;
+      Object we = m.get(WRITE_ERRORS);
+      int errors = we instanceof List ? ((List<?>) we).size() : 0;
+      switch (b.kind) {
+        case INSERT:
+          if (errors > 0) {
+            // Some servers (mongo-java-server) count the documents sent, not the ones inserted.
+            Object first = ((Map<?, ?>) ((List<?>) we).get(0)).get(INDEX);
+            long done = ordered && first instanceof Number ? ((Number) first).longValue() : b.docs.size() - errors;
+            count = Math.min(count, done);
+          }
+          acc.inserted += count;
+          break;
+        case UPDATE:
+          acc.matched += count - upserts;
+          acc.modified += m.get(N_MODIFIED) instanceof Number ? ((Number) m.get(N_MODIFIED)).longValue() : 0;
+          break;
+        default:
+          acc.removed += count;
+      }
+      if (ups instanceof List) {
+        for (Object u : (List<?>) ups) {
+          acc.upserted.add(reindex(u, b.base));
+        }
+      }
+      boolean failed = false;
+      if (we instanceof List) {
+        for (Object e : (List<?>) we) {
+          acc.writeErrors.add(reindex(e, b.base));
+          failed = true;
+        }
+      }
+      if (m.get(WRITE_CONCERN_ERROR) != null) {
+        acc.writeConcernError = m.get(WRITE_CONCERN_ERROR);
+      }
+      if (failed && ordered) {
+        return acc;
+      }
+      return sendBulk(conn, n, wc, ordered, false, batches, i + 1, acc);
+    });
+  }
+
+  /** {@code m} (a map with {@code :index} within its batch) with the index in the caller's list. */
+  private static Object reindex(Object m, int base) {
+    if (!(m instanceof Map)) {
+      return m;
+    }
+    Map<?, ?> e = (Map<?, ?>) m;
+    long idx = e.get(INDEX) instanceof Number ? ((Number) e.get(INDEX)).longValue() : 0;
+    IPersistentMap im = e instanceof IPersistentMap ? (IPersistentMap) e : PersistentArrayMap.create(e);
+    return im.assoc(INDEX, base + idx);
+  }
+
   // ---------------------------------------------------------------- reads
 
   private Object findBody(String[] n, Object filter, FindOptions o, boolean single) {
@@ -486,18 +902,26 @@ public final class MongoClient implements AutoCloseable {
         SINGLE_BATCH, single ? Boolean.TRUE : null, DB, n[0]);
   }
 
-  /** Answers a fut of the vector of every document of {@code ns} matching {@code filter}. */
+  /**
+   * Answers a fut of the vector of every document of {@code ns} matching {@code filter}, read
+   * where {@code o.readPreference} (else the client's) allows.
+   */
   public Fut find(String ns, Object filter, FindOptions o) {
     String[] n = splitNs(ns);
     FindOptions opts = o == null ? new FindOptions() : o;
-    return drainCursor(n[0], findBody(n, filter, opts, false), opts.limit, opts.batchSize);
+    return drainCursor(n[0], findBody(n, filter, opts, false), opts.limit, opts.batchSize, opts.readPreference);
   }
 
   /** Answers a fut of the first document of {@code ns} matching {@code filter}, or of null. */
   public Fut findOne(String ns, Object filter, Object projection) {
+    return findOne(ns, filter, projection, null);
+  }
+
+  /** {@link #findOne(String, Object, Object)} read where {@code rp} (null: the client's default) allows. */
+  public Fut findOne(String ns, Object filter, Object projection, ReadPreference rp) {
     String[] n = splitNs(ns);
     FindOptions o = new FindOptions().projection(projection).limit(1).batchSize(1);
-    return run(findBody(n, filter, o, true)).map(r -> {
+    return read(findBody(n, filter, o, true), rp).map(r -> {
       List<?> batch = batch((Map<?, ?>) r);
       return batch.isEmpty() ? null : batch.get(0);
     });
@@ -505,40 +929,77 @@ public final class MongoClient implements AutoCloseable {
 
   /**
    * Answers a fut of a {@link Stream} of the documents of {@code ns} matching {@code filter},
-   * delivered once the first batch is in. The next batch is asked for ({@code getMore}) only once
-   * the consumer has taken enough for the stream's buffer (one batch) to have room: a slow
-   * consumer means no further requests. Closing the stream early kills the server's cursor.
+   * delivered once the first batch is in. The next batch is asked for ({@code getMore}, on the
+   * same server) only once the consumer has taken enough for the stream's buffer (one batch) to
+   * have room: a slow consumer means no further requests. Cancelling the stream ({@link
+   * Stream#cancel()}) kills the server's cursor.
    */
   public Fut findStream(String ns, Object filter, FindOptions o) {
     String[] n = splitNs(ns);
     FindOptions opts = o == null ? new FindOptions() : o;
-    return cursorStream(n[0], findBody(n, filter, opts, false), opts.limit, opts.batchSize);
+    return cursorStream(n[0], findBody(n, filter, opts, false), opts.limit, opts.batchSize, opts.readPreference);
   }
 
   /** Answers a fut of the number of documents of {@code ns} matching {@code filter}. */
   public Fut count(String ns, Object filter) {
+    return count(ns, filter, null);
+  }
+
+  /** {@link #count(String, Object)} read where {@code rp} (null: the client's default) allows. */
+  public Fut count(String ns, Object filter, ReadPreference rp) {
     String[] n = splitNs(ns);
-    return run(cmd(COUNT, n[1], QUERY, filter == null ? PersistentArrayMap.EMPTY : filter, DB, n[0]))
+    return read(cmd(COUNT, n[1], QUERY, filter == null ? PersistentArrayMap.EMPTY : filter, DB, n[0]), rp)
         .map(r -> ((Number) ((Map<?, ?>) r).get(N)).longValue());
   }
 
   /** Answers a fut of the vector of distinct values of {@code key} among documents matching {@code filter}. */
   public Fut distinct(String ns, String key, Object filter) {
+    return distinct(ns, key, filter, null);
+  }
+
+  /** {@link #distinct(String, String, Object)} read where {@code rp} (null: the client's default) allows. */
+  public Fut distinct(String ns, String key, Object filter, ReadPreference rp) {
     String[] n = splitNs(ns);
-    return run(cmd(DISTINCT, n[1], KEY, key, QUERY, filter == null ? PersistentArrayMap.EMPTY : filter, DB, n[0]))
+    return read(cmd(DISTINCT, n[1], KEY, key, QUERY, filter == null ? PersistentArrayMap.EMPTY : filter, DB, n[0]), rp)
         .map(r -> ((Map<?, ?>) r).get(VALUES));
   }
 
   /** Answers a fut of the vector of every document the aggregation {@code pipeline} yields. */
   public Fut aggregate(String ns, List<?> pipeline, int batchSize) {
+    return aggregate(ns, pipeline, batchSize, null);
+  }
+
+  /**
+   * {@link #aggregate(String, List, int)} read where {@code rp} (null: the client's default)
+   * allows; a pipeline ending in {@code $out} or {@code $merge} writes, so it goes to the primary.
+   */
+  public Fut aggregate(String ns, List<?> pipeline, int batchSize, ReadPreference rp) {
     String[] n = splitNs(ns);
-    return drainCursor(n[0], aggregateBody(n, pipeline, batchSize), 0, batchSize);
+    return drainCursor(n[0], aggregateBody(n, pipeline, batchSize), 0, batchSize, aggregatePreference(pipeline, rp));
   }
 
   /** Answers a fut of a {@link Stream} of the aggregation's documents (as {@link #findStream}). */
   public Fut aggregateStream(String ns, List<?> pipeline, int batchSize) {
+    return aggregateStream(ns, pipeline, batchSize, null);
+  }
+
+  /** {@link #aggregateStream(String, List, int)} read where {@code rp} allows (as {@link #aggregate(String, List, int, ReadPreference)}). */
+  public Fut aggregateStream(String ns, List<?> pipeline, int batchSize, ReadPreference rp) {
     String[] n = splitNs(ns);
-    return cursorStream(n[0], aggregateBody(n, pipeline, batchSize), 0, batchSize);
+    return cursorStream(n[0], aggregateBody(n, pipeline, batchSize), 0, batchSize, aggregatePreference(pipeline, rp));
+  }
+
+  private static final Keyword OUT = k("$out");
+  private static final Keyword MERGE = k("$merge");
+
+  private ReadPreference aggregatePreference(List<?> pipeline, ReadPreference rp) {
+    if (!pipeline.isEmpty() && pipeline.get(pipeline.size() - 1) instanceof Map) {
+      Map<?, ?> last = (Map<?, ?>) pipeline.get(pipeline.size() - 1);
+      if (last.containsKey(OUT) || last.containsKey(MERGE) || last.containsKey("$out") || last.containsKey("$merge")) {
+        return ReadPreference.PRIMARY;
+      }
+    }
+    return rp == null ? options.readPreference : rp;
   }
 
   private static Object aggregateBody(String[] n, List<?> pipeline, int batchSize) {
@@ -549,8 +1010,8 @@ public final class MongoClient implements AutoCloseable {
   /**
    * Runs {@code findAndModify} on {@code ns}; {@code args} holds its fields ({@code :query},
    * {@code :sort}, {@code :update} or {@code :remove}, {@code :new}, {@code :fields},
-   * {@code :upsert}). Answers a fut of the document (before the change unless {@code :new}), or
-   * of null.
+   * {@code :upsert}, {@code :writeConcern} to override the options'). Answers a fut of the
+   * document (before the change unless {@code :new}), or of null.
    */
   public Fut findAndModify(String ns, Map<?, ?> args) {
     String[] n = splitNs(ns);
@@ -561,8 +1022,10 @@ public final class MongoClient implements AutoCloseable {
       kvs.add(e.getKey());
       kvs.add(e.getValue());
     }
-    kvs.add(WRITE_CONCERN);
-    kvs.add(options.writeConcern);
+    if (!args.containsKey(WRITE_CONCERN) && !args.containsKey("writeConcern")) {
+      kvs.add(WRITE_CONCERN);
+      kvs.add(options.writeConcern);
+    }
     kvs.add(DB);
     kvs.add(n[0]);
     return run(cmd(kvs.toArray())).map(r -> ((Map<?, ?>) r).get(VALUE));
@@ -603,7 +1066,8 @@ public final class MongoClient implements AutoCloseable {
 
   /** Answers a fut of the vector of the collections of database {@code db} (maps with {@code :name}). */
   public Fut listCollections(String db) {
-    return drainCursor(db, cmd(LIST_COLLECTIONS, 1, CURSOR, PersistentArrayMap.EMPTY, DB, db), 0, 0);
+    return drainCursor(db, cmd(LIST_COLLECTIONS, 1, CURSOR, PersistentArrayMap.EMPTY, DB, db), 0, 0,
+        ReadPreference.PRIMARY);
   }
 
   // ---------------------------------------------------------------- cursors
@@ -644,17 +1108,18 @@ public final class MongoClient implements AutoCloseable {
   }
 
   void killCursor(ConnectionPool p, String db, String coll, long id) {
-    runOn(p, cmd(KILL_CURSORS, coll, CURSORS, PersistentVector.create(id), DB, db)).onComplete((v, e) -> {
+    runOn(p, cmd(KILL_CURSORS, coll, CURSORS, PersistentVector.create(id), DB, db), null).onComplete((v, e) -> {
       if (e != null) {
         log.debug("killCursors {} failed: {}", id, e.toString());
       }
     });
   }
 
-  private Fut drainCursor(String db, Object body, int limit, int batchSize) {
-    return selectServer().then(pv -> {
+  private Fut drainCursor(String db, Object body, int limit, int batchSize, ReadPreference rp) {
+    ReadPreference pref = rp == null ? options.readPreference : rp;
+    return selectForRead(pref).then(pv -> {
       ConnectionPool p = (ConnectionPool) pv;
-      return runOn(p, body).then(r -> {
+      return runOn(p, body, pref).then(r -> {
         Map<?, ?> reply = (Map<?, ?>) r;
         String coll = cursorCollection(reply, null);
         return drain(p, db, coll, reply, PersistentVector.EMPTY.asTransient(), 0, limit, batchSize);
@@ -682,14 +1147,15 @@ public final class MongoClient implements AutoCloseable {
     ITransientCollection a = acc;
     int g = got;
     int next = limit > 0 ? (batchSize > 0 ? Math.min(batchSize, limit - got) : limit - got) : batchSize;
-    return runOn(p, getMoreBody(db, coll, id, next))
+    return runOn(p, getMoreBody(db, coll, id, next), null)
         .then(r -> drain(p, db, coll, (Map<?, ?>) r, a, g, limit, batchSize));
   }
 
-  private Fut cursorStream(String db, Object body, int limit, int batchSize) {
-    return selectServer().then(pv -> {
+  private Fut cursorStream(String db, Object body, int limit, int batchSize, ReadPreference rp) {
+    ReadPreference pref = rp == null ? options.readPreference : rp;
+    return selectForRead(pref).then(pv -> {
       ConnectionPool p = (ConnectionPool) pv;
-      return runOn(p, body).map(r -> {
+      return runOn(p, body, pref).map(r -> {
         Map<?, ?> reply = (Map<?, ?>) r;
         Cursor c = new Cursor(this, p, db, cursorCollection(reply, null), limit, batchSize);
         c.onBatch(reply);

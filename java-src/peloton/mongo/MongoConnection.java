@@ -78,11 +78,14 @@ public final class MongoConnection {
     final int id;
     final ByteBuffer bytes;
     final Fut fut;
+    /** Sent with moreToCome: the server answers nothing. */
+    final boolean noReply;
 
-    Request(int id, ByteBuffer bytes, Fut fut) {
+    Request(int id, ByteBuffer bytes, Fut fut, boolean noReply) {
       this.id = id;
       this.bytes = bytes;
       this.fut = fut;
+      this.noReply = noReply;
     }
   }
 
@@ -246,14 +249,23 @@ public final class MongoConnection {
    * a time in the order they were sent.
    */
   public Fut send(Object body, List<OpMsg.Sequence> sequences) {
+    return send(body, sequences, false);
+  }
+
+  /**
+   * {@link #send(Object, List)}; with {@code noReply} the message carries moreToCome (for a write
+   * with {@code w: 0}: the server answers nothing) and the fut answers null once it is handed to
+   * the socket.
+   */
+  public Fut send(Object body, List<OpMsg.Sequence> sequences, boolean noReply) {
     int id = OpMsg.requestId();
     BasicOutputBuffer buf = new BasicOutputBuffer(256);
     try {
-      OpMsg.encode(buf, id, 0, body, sequences, maxMessageSize);
+      OpMsg.encode(buf, id, noReply ? OpMsg.MORE_TO_COME : 0, body, sequences, maxMessageSize);
     } catch (RuntimeException e) {
       return Fut.failed(e);
     }
-    Request r = new Request(id, ByteBuffer.wrap(buf.getInternalBuffer(), 0, buf.getPosition()), new Fut());
+    Request r = new Request(id, ByteBuffer.wrap(buf.getInternalBuffer(), 0, buf.getPosition()), new Fut(), noReply);
     reactor.dispatch(() -> enqueue(r));
     return r.fut;
   }
@@ -265,30 +277,44 @@ public final class MongoConnection {
     }
     requests.add(r);
     if (requests.size() == 1) {
-      transmit(r);
+      pump();
     }
   }
 
-  private void transmit(Request r) {
-    if (options.socketTimeoutMs > 0 && ready.isDone()) {
-      replyTimer = reactor.schedule(options.socketTimeoutMs, TimeUnit.MILLISECONDS,
-          () -> close(new MongoConnectionException(addressName,
-              "no reply within the socket timeout of " + options.socketTimeoutMs + " ms")));
+  /** Transmits the request at the head of the queue, and the ones after it while they expect no reply. */
+  private void pump() {
+    Request r;
+    while ((r = requests.peek()) != null) {
+      if (!r.noReply && options.socketTimeoutMs > 0 && ready.isDone()) {
+        replyTimer = reactor.schedule(options.socketTimeoutMs, TimeUnit.MILLISECONDS,
+            () -> close(new MongoConnectionException(addressName,
+                "no reply within the socket timeout of " + options.socketTimeoutMs + " ms")));
+      }
+      if (!transmit(r) || !r.noReply) {
+        return;
+      }
+      requests.poll();
+      r.fut.deliver(null);
     }
+  }
+
+  /** Writes (or queues) {@code r}'s bytes; false when the connection broke. */
+  private boolean transmit(Request r) {
     if (!out.isEmpty()) {
       out.add(r.bytes);
-      return;
+      return true;
     }
     try {
       channel.write(r.bytes);
     } catch (IOException e) {
       close(new MongoConnectionException(addressName, "write failed: " + e.getMessage(), e));
-      return;
+      return false;
     }
     if (r.bytes.hasRemaining()) {
       out.add(r.bytes);
       key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
     }
+    return true;
   }
 
   private void onReady(SelectionKey k) {
@@ -385,9 +411,8 @@ public final class MongoConnection {
       replyTimer.cancel();
       replyTimer = null;
     }
-    Request next = requests.peek();
-    if (next != null) {
-      transmit(next);
+    if (!requests.isEmpty()) {
+      pump();
     }
     MongoCommandException err = MongoCommandException.fromReply(reply.body);
     if (err != null) {

@@ -43,6 +43,9 @@ public final class MongoOptions {
   /** Write concern document added to every write command (e.g. {@code {:w "majority"}}), or null. */
   public Object writeConcern;
 
+  /** Where reads go unless an operation says otherwise (primary by default). */
+  public ReadPreference readPreference = ReadPreference.PRIMARY;
+
   /** Options for localhost:27017. */
   public MongoOptions() {}
 
@@ -56,7 +59,8 @@ public final class MongoOptions {
   /**
    * Options from a {@code mongodb://} URI (parsed by the official driver's {@link
    * ConnectionString}): hosts, database, user, password, authSource, authMechanism, replicaSet,
-   * directConnection, appName, connectTimeoutMS, socketTimeoutMS, maxPoolSize, waitQueueTimeoutMS.
+   * directConnection, appName, connectTimeoutMS, socketTimeoutMS, maxPoolSize, waitQueueTimeoutMS,
+   * readPreference (without tag sets).
    */
   public static MongoOptions fromUri(String uri) {
     ConnectionString cs = new ConnectionString(uri);
@@ -92,6 +96,14 @@ public final class MongoOptions {
     if (cs.getMaxWaitTime() != null) {
       o.waitQueueTimeoutMs = cs.getMaxWaitTime();
     }
+    com.mongodb.ReadPreference rp = cs.getReadPreference();
+    if (rp != null) {
+      if (rp instanceof com.mongodb.TaggableReadPreference
+          && !((com.mongodb.TaggableReadPreference) rp).getTagSetList().isEmpty()) {
+        throw new IllegalArgumentException("read preference tag sets are not supported");
+      }
+      o.readPreference = ReadPreference.parse(rp.getName());
+    }
     return o;
   }
 
@@ -121,6 +133,12 @@ public final class MongoOptions {
   /** Sets the required replica set name. */
   public MongoOptions replicaSet(String name) {
     this.replicaSet = name;
+    return this;
+  }
+
+  /** Sets the default read preference. */
+  public MongoOptions readPreference(ReadPreference p) {
+    this.readPreference = p == null ? ReadPreference.PRIMARY : p;
     return this;
   }
 

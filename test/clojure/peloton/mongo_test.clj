@@ -124,5 +124,47 @@
     (is (= 0 (:i (wait (take! s)))))
     (mongo/close! s)
     (is (closed? s))
+    (is (eof? (wait (take! s))) "close! cancels: the documents not taken are dropped")
     (is (= 50 (wait (count-docs c "s.c"))))
     (close! c)))
+
+(deftest read-preference-on-a-standalone-server
+  (let [c (wait (connect! (str "mongodb://127.0.0.1:" *port* "/?readPreference=secondaryPreferred")))]
+    (try
+      (is (vector? (wait (insert! c "rp.c" [{:i 1} {:i 2}]))))
+      (is (= 2 (wait (count-docs c "rp.c" {} :read-preference :secondary))))
+      (is (= [1 2] (mapv :i (wait (query-all! c "rp.c" {} :sort {:i 1} :read-preference :nearest)))))
+      (is (= 1 (:i (wait (find-one c "rp.c" {:i 1} :read-preference "primaryPreferred")))))
+      (is (= #{1 2} (set (wait (distinct-values c "rp.c" :i {} :read-preference :secondary-preferred)))))
+      (is (thrown? IllegalArgumentException (count-docs c "rp.c" {} :read-preference :farthest)))
+      (finally (close! c)))))
+
+(deftest bulk-write-with-an-error-in-the-middle
+  (let [c (wait (connect! "127.0.0.1" *port*))]
+    (try
+      (let [r (wait (bulk-write! c "bw.c" [[:insert {:_id 1 :v "a"}]
+                                           [:insert {:_id 2 :v "b"}]
+                                           [:update {:_id 1} {:$set {:v "A"}}]
+                                           [:update {:_id 7} {:$set {:v "u"}} {:upsert? true}]
+                                           [:delete {:_id 2} {:single-remove? true}]]
+                                 :write-concern {:w 1}))]
+        (is (= 2 (:nInserted r)))
+        (is (= 1 (:nMatched r)))
+        (is (= 1 (:nUpserted r)))
+        (is (= 1 (:nRemoved r)))
+        (is (= #{{:_id 1 :v "A"} {:_id 7 :v "u"}} (set (wait (query-all! c "bw.c" {}))))))
+      (let [e (try (wait (bulk-write! c "bw.c" [[:insert {:_id 3}] [:insert {:_id 1}] [:delete {}]]))
+                   (catch Exception e e))]
+        (is (= 11000 (:code (ex-data e))) (str e))
+        (is (= [1] (map :index (:write-errors (ex-data e)))))
+        (is (= 3 (wait (count-docs c "bw.c")))))
+      (let [e (try (wait (bulk-write! c "bw.c" [[:insert {:_id 4}] [:insert {:_id 1}] [:delete {:_id 3}]]
+                                      :ordered? false))
+                   (catch Exception e e))]
+        (is (= [1] (map :index (:write-errors (ex-data e)))))
+        (is (= 1 (:nRemoved (:response (ex-data e)))))
+        (is (= #{1 4 7} (set (map :_id (wait (query-all! c "bw.c" {})))))))
+      (is (= [{:_id 9}] (mapv #(select-keys % [:_id])
+                              (do (wait (insert! c "bw.d" {:_id 9} :write-concern {:w 1 :j true}))
+                                  (wait (query-all! c "bw.d" {}))))))
+      (finally (close! c)))))

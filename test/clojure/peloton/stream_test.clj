@@ -72,3 +72,13 @@
         r (dofut [a (s/take! st) b (s/take! st) c (s/take! st) d (s/take! st)]
             [a b c (s/eof? d)])]
     (is (= [1 2 3 true] @r))))
+
+(deftest cancel-stream-stops-a-waiting-producer
+  (let [st (s/stream 1)
+        _ (s/put! st :a)
+        waiting (s/put! st :b)]
+    (is (not (realized? waiting)))
+    (s/cancel-stream! st)
+    (is (false? (deref waiting 1000 :timeout)))
+    (is (s/eof? @(s/take! st)) "buffered values are dropped")
+    (is (false? @(s/put! st :c)))))

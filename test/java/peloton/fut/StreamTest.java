@@ -153,4 +153,40 @@ class StreamTest {
     assertEquals(null, problem.get());
     assertEquals(n, next[0]);
   }
+
+  @Test
+  void cancelAnswersAPendingPutWithFalseAndDropsWhatIsBuffered() {
+    Stream s = new Stream(1);
+    assertEquals(true, s.put("a").value());
+    Fut waiting = s.put("b");
+    assertFalse(waiting.isDone());
+    s.cancel();
+    assertEquals(false, waiting.value());
+    assertSame(Stream.EOF, s.take().value());
+    assertEquals(false, s.put("c").value());
+    assertTrue(s.isClosed());
+    assertTrue(s.isDrained());
+
+    Stream t = new Stream(1);
+    Fut pendingTake = t.take();
+    t.cancel();
+    assertSame(Stream.EOF, pendingTake.value());
+  }
+
+  @Test
+  void closeStillLetsTheConsumerDrainPendingPutsAndCancelAfterCloseDropsThem() {
+    Stream s = new Stream(1);
+    s.put("a");
+    Fut waiting = s.put("b");
+    s.close();
+    assertFalse(waiting.isDone());
+    assertEquals("a", s.take().value());
+    assertEquals(true, waiting.value());
+    Stream t = new Stream(0);
+    Fut p = t.put("y");
+    t.close();
+    t.cancel();
+    assertEquals(false, p.value());
+    assertSame(Stream.EOF, t.take().value());
+  }
 }

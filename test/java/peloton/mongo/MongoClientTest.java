@@ -307,4 +307,93 @@ class MongoClientTest {
       throw awaitError(client.insert("big.c", List.of(doc(k("b"), big))));
     });
   }
+
+  @Test
+  void bulkWriteGroupsMixedOperationsAndSumsTheirCounts() {
+    List<BulkOp> ops = List.of(
+        BulkOp.insert(doc(k("_id"), 1L, k("v"), "a")),
+        BulkOp.insert(doc(k("_id"), 2L, k("v"), "b")),
+        BulkOp.update(doc(k("_id"), 1L), doc(k("$set"), doc(k("v"), "A")), false, false),
+        BulkOp.update(doc(k("_id"), 9L), doc(k("$set"), doc(k("v"), "up")), true, false),
+        BulkOp.insert(doc(k("v"), "c")),
+        BulkOp.delete(doc(k("_id"), 2L), true));
+    Map<?, ?> r = (Map<?, ?>) await(client.bulkWrite("b.c", ops, true));
+    assertEquals(3L, r.get(k("nInserted")));
+    assertEquals(1L, r.get(k("nMatched")));
+    assertEquals(1L, r.get(k("nModified")));
+    assertEquals(1L, r.get(k("nUpserted")));
+    assertEquals(1L, r.get(k("nRemoved")));
+    assertEquals(List.of(3L), ((List<?>) r.get(k("upserted"))).stream().map(u -> ((Map<?, ?>) u).get(k("index"))).toList());
+    Map<?, ?> ids = (Map<?, ?>) r.get(k("insertedIds"));
+    assertEquals(List.of(0L, 1L, 4L), new ArrayList<>(ids.keySet()));
+    assertInstanceOf(ObjectId.class, ids.get(4L));
+    MongoCollection<Document> c = driver.getDatabase("b").getCollection("c");
+    assertEquals("A", c.find(new Document("_id", 1L)).first().getString("v"));
+    assertNull(c.find(new Document("_id", 2L)).first());
+    assertEquals("up", c.find(new Document("_id", 9L)).first().getString("v"));
+    assertEquals("c", c.find(new Document("_id", ids.get(4L))).first().getString("v"));
+    assertEquals(3L, c.countDocuments());
+  }
+
+  @Test
+  void orderedBulkWriteStopsAtADuplicateKeyInTheMiddle() {
+    await(client.insert("b.o", List.of(doc(k("_id"), 2L))));
+    List<BulkOp> ops = List.of(
+        BulkOp.delete(doc(k("_id"), 100L), true),
+        BulkOp.insert(doc(k("_id"), 1L)),
+        BulkOp.insert(doc(k("_id"), 2L)),
+        BulkOp.insert(doc(k("_id"), 3L)),
+        BulkOp.update(doc(k("_id"), 1L), doc(k("$set"), doc(k("x"), 1L)), false, false));
+    MongoCommandException e = assertInstanceOf(MongoCommandException.class,
+        awaitError(client.bulkWrite("b.o", ops, true)));
+    assertEquals(11000, e.code());
+    assertEquals(1, e.writeErrors().size());
+    assertEquals(2L, ((Map<?, ?>) e.writeErrors().get(0)).get(k("index")));
+    assertEquals(1L, e.response().get(k("nInserted")));
+    assertEquals(List.of(1L), new ArrayList<>(((Map<?, ?>) e.response().get(k("insertedIds"))).keySet()));
+    MongoCollection<Document> c = driver.getDatabase("b").getCollection("o");
+    assertEquals(2L, c.countDocuments());
+    assertNull(c.find(new Document("_id", 3L)).first());
+    assertNull(c.find(new Document("_id", 1L)).first().get("x")); // the update after the error was not sent
+  }
+
+  @Test
+  void unorderedBulkWriteSendsEverythingAndGathersErrorsWithTheirIndexes() {
+    await(client.insert("b.u", List.of(doc(k("_id"), 2L), doc(k("_id"), 5L))));
+    List<BulkOp> ops = List.of(
+        BulkOp.insert(doc(k("_id"), 1L)),
+        BulkOp.insert(doc(k("_id"), 2L)),
+        BulkOp.insert(doc(k("_id"), 3L)),
+        BulkOp.update(doc(k("_id"), 1L), doc(k("$set"), doc(k("x"), 1L)), false, false),
+        BulkOp.insert(doc(k("_id"), 5L)),
+        BulkOp.insert(doc(k("_id"), 6L)));
+    MongoCommandException e = assertInstanceOf(MongoCommandException.class,
+        awaitError(client.bulkWrite("b.u", ops, false)));
+    List<Object> idx = new ArrayList<>();
+    for (Object we : e.writeErrors()) {
+      idx.add(((Map<?, ?>) we).get(k("index")));
+      assertEquals(11000L, ((Number) ((Map<?, ?>) we).get(k("code"))).longValue());
+    }
+    assertEquals(List.of(1L, 4L), idx);
+    assertEquals(3L, e.response().get(k("nInserted")));
+    assertEquals(1L, e.response().get(k("nModified")));
+    assertEquals(List.of(0L, 2L, 5L), new ArrayList<>(((Map<?, ?>) e.response().get(k("insertedIds"))).keySet()));
+    MongoCollection<Document> c = driver.getDatabase("b").getCollection("u");
+    assertEquals(5L, c.countDocuments());
+    assertEquals(1, c.find(new Document("_id", 1L)).first().getLong("x"));
+  }
+
+  @Test
+  void bulkWriteSplitsALongRunIntoBatchesAndKeepsIndexes() {
+    List<BulkOp> ops = new ArrayList<>();
+    for (long i = 0; i < 2500; i++) {
+      ops.add(BulkOp.insert(doc(k("_id"), i == 2200 ? 5L : i)));
+    }
+    MongoCommandException e = assertInstanceOf(MongoCommandException.class,
+        awaitError(client.bulkWrite("b.big", ops, true)));
+    // The duplicate is in the third batch of 1,000: its index counts from the start of the list.
+    assertEquals(2200L, ((Map<?, ?>) e.writeErrors().get(0)).get(k("index")));
+    assertEquals(2200L, e.response().get(k("nInserted")));
+    assertEquals(2200L, driver.getDatabase("b").getCollection("big").countDocuments());
+  }
 }

@@ -157,7 +157,7 @@ class ScriptedServerTest {
   }
 
   @Test
-  void streamAsksForMoreOnlyAsTheConsumerTakesAndKillsTheCursorWhenClosed() throws Exception {
+  void streamAsksForMoreOnlyAsTheConsumerTakesAndKillsTheCursorWhenCancelled() throws Exception {
     CountDownLatch getMore = new CountDownLatch(1);
     CountDownLatch killed = new CountDownLatch(1);
     AtomicInteger getMores = new AtomicInteger();
@@ -183,7 +183,7 @@ class ScriptedServerTest {
     Stream st = (Stream) await(c.findStream("a.b", null, new FindOptions().batchSize(2)));
     assertTrue(getMore.await(5, TimeUnit.SECONDS));
     assertEquals(0L, ((Map<?, ?>) await(st.take())).get(k("i")));
-    st.close();
+    st.cancel();
     assertTrue(killed.await(5, TimeUnit.SECONDS));
     // The buffer held the first batch; one getMore filled the room the take made, no more.
     assertEquals(1, getMores.get());
@@ -339,6 +339,176 @@ class ScriptedServerTest {
     Throwable e = awaitError(MongoClient.connect(opts(s).replicaSet("rs0"), reactor));
     assertInstanceOf(MongoConnectionException.class, e);
     assertTrue(e.getMessage().contains("no primary"), e.getMessage());
+  }
+
+  // ---------------------------------------------------------------- read preference
+
+  /** A member of replica set rs0 that answers reads with a document naming it. */
+  private ScriptedServer member(String name, boolean isPrimary, String[] addrs) throws Exception {
+    return server((r, cmd) -> {
+      switch (cmd) {
+        case "isMaster":
+        case "hello":
+          return hello(k("ismaster"), isPrimary, k("secondary"), !isPrimary, k("setName"), "rs0",
+              k("hosts"), List.of(addrs[0], addrs[1]));
+        case "find":
+          return doc(k("cursor"), doc(k("id"), 0L, k("ns"), "a.b",
+              k("firstBatch"), List.of(doc(k("from"), name))), k("ok"), 1.0);
+        case "count":
+          return doc(k("n"), isPrimary ? 1L : 2L, k("ok"), 1.0);
+        default:
+          return OK;
+      }
+    });
+  }
+
+  private static Object readPreferenceOf(ScriptedServer s, String command) {
+    for (OpMsg.Reply r : s.requests) {
+      if (ScriptedServer.commandName(r).equals(command)) {
+        return ((Map<?, ?>) r.body).get(k("$readPreference"));
+      }
+    }
+    throw new AssertionError("no " + command + " received: " + s.received);
+  }
+
+  private static Object from(Object found) {
+    return ((Map<?, ?>) ((List<?>) found).get(0)).get(k("from"));
+  }
+
+  @Test
+  void readsGoWhereTheReadPreferenceAllowsWithReadPreferenceInTheBody() throws Exception {
+    String[] addrs = new String[2];
+    ScriptedServer p = member("primary", true, addrs);
+    ScriptedServer sec = member("secondary", false, addrs);
+    addrs[0] = p.address();
+    addrs[1] = sec.address();
+    MongoClient c = connect(opts(p).replicaSet("rs0"));
+
+    assertEquals("primary", from(await(c.find("a.b", null, null))));
+    assertEquals(null, readPreferenceOf(p, "find"));
+    assertEquals("secondary", from(await(c.find("a.b", null,
+        new FindOptions().readPreference(ReadPreference.SECONDARY)))));
+    assertEquals(doc(k("mode"), "secondary"), readPreferenceOf(sec, "find"));
+    assertEquals(2L, await(c.count("a.b", null, ReadPreference.SECONDARY_PREFERRED)));
+    assertEquals(doc(k("mode"), "secondaryPreferred"), readPreferenceOf(sec, "count"));
+    assertEquals(1L, await(c.count("a.b", null, ReadPreference.PRIMARY_PREFERRED)));
+    assertEquals(doc(k("mode"), "primaryPreferred"), readPreferenceOf(p, "count"));
+    Object nearest = from(await(c.find("a.b", null, new FindOptions().readPreference(ReadPreference.NEAREST))));
+    assertTrue(nearest.equals("primary") || nearest.equals("secondary"), String.valueOf(nearest));
+    // Writes and $out aggregations stay on the primary whatever the preference.
+    await(c.insert("a.b", List.of(doc(k("i"), 1L))));
+    assertTrue(p.received.contains("insert"), p.received.toString());
+    assertFalse(sec.received.contains("insert"), sec.received.toString());
+    await(c.aggregate("a.b", List.of(doc(k("$out"), "c")), 0, ReadPreference.SECONDARY).recover(e -> null));
+    assertTrue(p.received.contains("aggregate"), p.received.toString());
+    assertFalse(sec.received.contains("aggregate"), sec.received.toString());
+  }
+
+  @Test
+  void theUrisReadPreferenceIsTheDefault() throws Exception {
+    String[] addrs = new String[2];
+    ScriptedServer p = member("primary", true, addrs);
+    ScriptedServer sec = member("secondary", false, addrs);
+    addrs[0] = p.address();
+    addrs[1] = sec.address();
+    MongoOptions o = MongoOptions.fromUri("mongodb://" + p.address() + "/?replicaSet=rs0&readPreference=secondary");
+    assertEquals(ReadPreference.SECONDARY, o.readPreference);
+    MongoClient c = connect(o.timeouts(2000, 2000));
+    assertEquals("secondary", from(await(c.find("a.b", null, null))));
+    assertEquals("primary", from(await(c.find("a.b", null, new FindOptions().readPreference(ReadPreference.PRIMARY)))));
+
+  }
+
+  @Test
+  void withNoSecondaryReachableSecondaryReadsFailAndSecondaryPreferredReadsThePrimary() throws Exception {
+    java.net.ServerSocket gone = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+    String[] addrs = {null, "127.0.0.1:" + gone.getLocalPort()};
+    gone.close();
+    ScriptedServer p = member("primary", true, addrs);
+    addrs[0] = p.address();
+    MongoClient c = connect(opts(p).replicaSet("rs0"));
+    Throwable e = awaitError(c.count("a.b", null, ReadPreference.SECONDARY));
+    assertInstanceOf(MongoConnectionException.class, e);
+    assertTrue(e.getMessage().contains("read preference secondary"), e.getMessage());
+    assertEquals(1L, await(c.count("a.b", null, ReadPreference.SECONDARY_PREFERRED)));
+    assertEquals(1L, await(c.count("a.b", null, ReadPreference.NEAREST)));
+    assertEquals(doc(k("mode"), "secondaryPreferred"), readPreferenceOf(p, "count"));
+  }
+
+  @Test
+  void aStandaloneServerServesEveryPreferenceWithoutReadPreferenceInTheBody() throws Exception {
+    ScriptedServer s = server((r, name) -> name.equals("isMaster") ? hello() : doc(k("n"), 3L, k("ok"), 1.0));
+    MongoClient c = connect(opts(s).readPreference(ReadPreference.SECONDARY));
+    assertEquals(3L, await(c.count("a.b", null)));
+    assertEquals(3L, await(c.count("a.b", null, ReadPreference.NEAREST)));
+    assertEquals(null, readPreferenceOf(s, "count"));
+  }
+
+  // ---------------------------------------------------------------- write concern, bulk
+
+  @Test
+  void perOperationWriteConcernOverridesTheClientsAndW0GoesWithoutAReply() throws Exception {
+    ScriptedServer s = server((r, name) -> {
+      if (name.equals("isMaster")) {
+        return hello();
+      }
+      if ((r.flagBits & OpMsg.MORE_TO_COME) != 0) {
+        return null; // as a server does: no reply to moreToCome
+      }
+      return doc(k("n"), 1L, k("ok"), 1.0);
+    });
+    MongoOptions o = opts(s).pool(1, 100, 2000);
+    o.writeConcern = doc(k("w"), "majority");
+    MongoClient c = connect(o);
+    await(c.insert("x.y", List.of(doc(k("i"), 1L))));
+    await(c.insert("x.y", List.of(doc(k("i"), 2L)), true, doc(k("w"), 1L, k("j"), true)));
+    await(c.update("x.y", doc(), doc(k("$set"), doc(k("a"), 1L)), false, true, doc(k("w"), 2L)));
+    await(c.delete("x.y", doc(), false, doc(k("w"), 3L)));
+    await(c.findAndModify("x.y", doc(k("query"), doc(), k("remove"), true, k("writeConcern"), doc(k("w"), 4L))));
+    assertEquals(MongoClient.UNACKNOWLEDGED, await(c.update("x.y", doc(), doc(), false, false, doc(k("w"), 0L))));
+    assertEquals(1, ((List<?>) await(c.insert("x.y", List.of(doc(k("i"), 3L)), true, doc(k("w"), 0L)))).size());
+    // The one connection still pairs replies with requests after the replies that never came.
+    assertEquals(1L, await(c.count("x.y", null)));
+    List<Object> concerns = new ArrayList<>();
+    List<Boolean> moreToCome = new ArrayList<>();
+    for (OpMsg.Reply r : s.requests) {
+      if (!ScriptedServer.commandName(r).equals("isMaster") && !ScriptedServer.commandName(r).equals("count")) {
+        concerns.add(((Map<?, ?>) r.body).get(k("writeConcern")));
+        moreToCome.add((r.flagBits & OpMsg.MORE_TO_COME) != 0);
+      }
+    }
+    assertEquals(List.of(doc(k("w"), "majority"), doc(k("w"), 1L, k("j"), true), doc(k("w"), 2L),
+        doc(k("w"), 3L), doc(k("w"), 4L), doc(k("w"), 0L), doc(k("w"), 0L)), concerns);
+    assertEquals(List.of(false, false, false, false, false, true, true), moreToCome);
+  }
+
+  @Test
+  void bulkWriteSendsOneCommandPerRunOfOneKindAsKindOneSequences() throws Exception {
+    ScriptedServer s = server((r, name) -> {
+      if (name.equals("isMaster")) {
+        return hello();
+      }
+      List<Object> seq = r.sequences.values().iterator().next();
+      return doc(k("n"), (long) seq.size(), k("nModified"), (long) seq.size(), k("ok"), 1.0);
+    });
+    MongoClient c = connect(opts(s));
+    Map<?, ?> r = (Map<?, ?>) await(c.bulkWrite("x.y", List.of(BulkOp.insert(doc(k("a"), 1L)),
+        BulkOp.insert(doc(k("a"), 2L)), BulkOp.update(doc(), doc(k("$set"), doc(k("b"), 1L)), false, true),
+        BulkOp.insert(doc(k("a"), 3L)), BulkOp.delete(doc(), false), BulkOp.delete(doc(k("a"), 1L), true)),
+        false, doc(k("w"), 1L)));
+    assertEquals(List.of("isMaster", "insert", "update", "insert", "delete"), s.received);
+    List<String> seqs = new ArrayList<>();
+    List<Integer> sizes = new ArrayList<>();
+    for (OpMsg.Reply q : s.requests.subList(1, s.requests.size())) {
+      seqs.addAll(q.sequences.keySet());
+      sizes.add(q.sequences.values().iterator().next().size());
+      assertEquals(false, ((Map<?, ?>) q.body).get(k("ordered")));
+      assertEquals(doc(k("w"), 1L), ((Map<?, ?>) q.body).get(k("writeConcern")));
+    }
+    assertEquals(List.of("documents", "updates", "documents", "deletes"), seqs);
+    assertEquals(List.of(2, 1, 1, 2), sizes);
+    assertEquals(3L, r.get(k("nInserted")));
+    assertEquals(2L, r.get(k("nRemoved")));
   }
 
 }
