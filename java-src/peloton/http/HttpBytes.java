@@ -24,6 +24,17 @@ final class HttpBytes {
         for (int c = 0x80; c < 0x100; c++) FIELD_VCHAR[c] = true;
     }
 
+    // lower-case field names and tokens both parsers look for
+    static final byte[] CONTENT_LENGTH = ascii("content-length");
+    static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
+    static final byte[] CONNECTION = ascii("connection");
+    static final byte[] CHUNKED = ascii("chunked");
+    static final byte[] CLOSE = ascii("close");
+    static final byte[] KEEP_ALIVE = ascii("keep-alive");
+
+    /** {@link #connectionOptions} flags. */
+    static final int CONN_CLOSE = 1, CONN_KEEP_ALIVE = 2;
+
     /** The bytes of an ASCII literal. */
     static byte[] ascii(String s) {
         byte[] out = new byte[s.length()];
@@ -68,6 +79,23 @@ final class HttpBytes {
     /** a + b, saturated at Integer.MAX_VALUE. */
     static int sat(int a, long b) {
         return (int) Math.min(Integer.MAX_VALUE, a + b);
+    }
+
+    /**
+     * The connection options in a Connection field value b[vs, ve) that decide persistence:
+     * {@link #CONN_CLOSE} and/or {@link #CONN_KEEP_ALIVE} (any case), others ignored.
+     */
+    static int connectionOptions(byte[] b, int vs, int ve) {
+        int flags = 0;
+        int p = vs;
+        while (p < ve) {
+            while (p < ve && (ows(b[p]) || b[p] == ',')) p++;
+            int ts = p;
+            while (p < ve && b[p] != ',' && !ows(b[p])) p++;
+            if (equalsIgnoreCase(b, ts, p, CLOSE)) flags |= CONN_CLOSE;
+            else if (equalsIgnoreCase(b, ts, p, KEEP_ALIVE)) flags |= CONN_KEEP_ALIVE;
+        }
+        return flags;
     }
 
     /** A Content-Length value: a comma list of identical digit runs; -2 when bad. */

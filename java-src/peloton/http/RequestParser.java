@@ -1,14 +1,6 @@
 package peloton.http;
 
-import static peloton.http.HttpBytes.TOKEN;
-import static peloton.http.HttpBytes.VCHAR;
-import static peloton.http.HttpBytes.ascii;
-import static peloton.http.HttpBytes.digit;
-import static peloton.http.HttpBytes.equalsIgnoreCase;
-import static peloton.http.HttpBytes.nameIs;
-import static peloton.http.HttpBytes.ows;
-import static peloton.http.HttpBytes.parseContentLength;
-import static peloton.http.HttpBytes.sat;
+import static peloton.http.HttpBytes.*;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -85,14 +77,8 @@ public final class RequestParser {
         for (int i = 0; i < METHODS.length; i++) METHOD_BYTES[i] = ascii(METHODS[i]);
     }
 
-    private static final byte[] CONTENT_LENGTH = ascii("content-length");
-    private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
     private static final byte[] HOST = ascii("host");
-    private static final byte[] CONNECTION = ascii("connection");
     private static final byte[] EXPECT = ascii("expect");
-    private static final byte[] CHUNKED = ascii("chunked");
-    private static final byte[] CLOSE = ascii("close");
-    private static final byte[] KEEP_ALIVE = ascii("keep-alive");
     private static final byte[] CONTINUE_100 = ascii("100-continue");
 
     private final int maxRequestLine, maxHeaderBytes;
@@ -373,14 +359,9 @@ public final class RequestParser {
                     break;
                 case 10:
                     if (nameIs(b, ns, ne, CONNECTION)) {
-                        int p = vs;
-                        while (p < ve) {
-                            while (p < ve && (ows(b[p]) || b[p] == ',')) p++;
-                            int ts = p;
-                            while (p < ve && b[p] != ',' && !ows(b[p])) p++;
-                            if (equalsIgnoreCase(b, ts, p, CLOSE)) close = true;
-                            else if (equalsIgnoreCase(b, ts, p, KEEP_ALIVE)) keepAliveToken = true;
-                        }
+                        int options = connectionOptions(b, vs, ve);
+                        if ((options & CONN_CLOSE) != 0) close = true;
+                        if ((options & CONN_KEEP_ALIVE) != 0) keepAliveToken = true;
                     }
                     break;
                 case 6:

@@ -1,13 +1,6 @@
 package peloton.http;
 
-import static peloton.http.HttpBytes.FIELD_VCHAR;
-import static peloton.http.HttpBytes.ascii;
-import static peloton.http.HttpBytes.digit;
-import static peloton.http.HttpBytes.equalsIgnoreCase;
-import static peloton.http.HttpBytes.nameIs;
-import static peloton.http.HttpBytes.ows;
-import static peloton.http.HttpBytes.parseContentLength;
-import static peloton.http.HttpBytes.sat;
+import static peloton.http.HttpBytes.*;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -59,13 +52,6 @@ public final class ResponseParser {
   // body states: BodyDecoder's framing, then trailer fields; or until close
   private static final int B_NONE = 0, B_DECODE = 1, B_TRAILERS = 2, B_CLOSE = 3, B_DONE = 4,
       B_ERROR = 5;
-
-  private static final byte[] CONTENT_LENGTH = ascii("content-length");
-  private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
-  private static final byte[] CONNECTION = ascii("connection");
-  private static final byte[] CHUNKED = ascii("chunked");
-  private static final byte[] CLOSE = ascii("close");
-  private static final byte[] KEEP_ALIVE = ascii("keep-alive");
 
   private final int maxStatusLine, maxHeaderBytes;
   private final boolean bareLf;
@@ -281,14 +267,9 @@ public final class ResponseParser {
           while (p < ve && b[p] != ',') p++; // coding parameters
         }
       } else if (nameIs(b, ns, ne, CONNECTION)) {
-        int p = vs;
-        while (p < ve) {
-          while (p < ve && (ows(b[p]) || b[p] == ',')) p++;
-          int ts = p;
-          while (p < ve && b[p] != ',' && !ows(b[p])) p++;
-          if (equalsIgnoreCase(b, ts, p, CLOSE)) close = true;
-          else if (equalsIgnoreCase(b, ts, p, KEEP_ALIVE)) keepAliveToken = true;
-        }
+        int options = connectionOptions(b, vs, ve);
+        if ((options & CONN_CLOSE) != 0) close = true;
+        if ((options & CONN_KEEP_ALIVE) != 0) keepAliveToken = true;
       }
     }
     headerCount = fieldCount;
