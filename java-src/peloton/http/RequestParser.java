@@ -1,5 +1,7 @@
 package peloton.http;
 
+import static peloton.http.HttpBytes.*;
+
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -57,31 +59,15 @@ public final class RequestParser {
     /** The request is malformed; see {@link #errorStatus()} and {@link #errorReason()}. */
     public static final int ERROR = -1;
 
-    private static final int CHUNK = 4096;
-
-    // head (and trailer) states
+    // head states: the request line's, then the field section's (in HeadScanner)
     private static final int H_START = 0, H_START_LF = 1, H_METHOD = 2, H_TARGET_FIRST = 3,
-            H_TARGET = 4, H_VERSION = 5, H_RL_LF = 6, H_FIELD_START = 7, H_NAME = 8,
-            H_VALUE_OWS = 9, H_VALUE = 10, H_FIELD_LF = 11, H_END_LF = 12, H_DONE = 13, H_ERROR = 14;
+            H_TARGET = 4, H_VERSION = 5, H_RL_LF = 6, H_FIELDS = 7, H_DONE = 8, H_ERROR = 9;
 
-    // body states
-    private static final int B_NONE = 0, B_LENGTH = 1, B_SIZE = 2, B_SIZE_WS = 3, B_EXT = 4,
-            B_SIZE_LF = 5, B_DATA = 6, B_DATA_CR = 7, B_DATA_LF = 8, B_TRAILERS = 9,
-            B_DONE = 10, B_ERROR = 11;
+    // body states: BodyDecoder's framing, then trailer fields
+    private static final int B_NONE = 0, B_DECODE = 1, B_TRAILERS = 2, B_DONE = 3, B_ERROR = 4;
 
-    private static final boolean[] TOKEN = new boolean[256];
-    private static final boolean[] TARGET = new boolean[256];
-    private static final boolean[] FIELD_VCHAR = new boolean[256];
-
-    static {
-        for (int c = '0'; c <= '9'; c++) TOKEN[c] = true;
-        for (int c = 'a'; c <= 'z'; c++) TOKEN[c] = true;
-        for (int c = 'A'; c <= 'Z'; c++) TOKEN[c] = true;
-        for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TOKEN[c] = true;
-        for (int c = 0x21; c < 0x7F; c++) TARGET[c] = true;
-        for (int c = 0x21; c < 0x7F; c++) FIELD_VCHAR[c] = true;
-        for (int c = 0x80; c < 0x100; c++) FIELD_VCHAR[c] = true; // obs-text
-    }
+    /** The request-target: visible ASCII. */
+    private static final boolean[] TARGET = VCHAR;
 
     private static final String[] METHODS = {
         "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"};
@@ -91,34 +77,23 @@ public final class RequestParser {
         for (int i = 0; i < METHODS.length; i++) METHOD_BYTES[i] = ascii(METHODS[i]);
     }
 
-    private static final byte[] CONTENT_LENGTH = ascii("content-length");
-    private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
     private static final byte[] HOST = ascii("host");
-    private static final byte[] CONNECTION = ascii("connection");
     private static final byte[] EXPECT = ascii("expect");
-    private static final byte[] CHUNKED = ascii("chunked");
-    private static final byte[] CLOSE = ascii("close");
-    private static final byte[] KEEP_ALIVE = ascii("keep-alive");
     private static final byte[] CONTINUE_100 = ascii("100-continue");
 
-    private final int maxRequestLine, maxHeaderBytes, maxHeaders, maxChunkExt;
+    private final int maxRequestLine, maxHeaderBytes;
     private final long maxBody;
     private final boolean bareLf;
 
-    private byte[] buf = new byte[1024];
-    private int len, pos;
+    private final HeadScanner head;
     private int state;
-    private int hardLimit;
+    private int lineLimit;
     private int skipped;
     private int lineStart, methodEnd, targetStart, targetEnd, queryStart, versionStart, versionEnd;
-    private int nameStart, nameEnd, valueStart, valueEnd;
-    private int[] fields = new int[4 * 16];
-    private int fieldCount;
     private boolean inTrailers;
 
+    private final BodyDecoder body;
     private int bodyState;
-    private long remaining, chunkSize, bodyTotal;
-    private int sizeChars, extLen;
 
     private Request request;
     private int errorStatus;
@@ -128,10 +103,10 @@ public final class RequestParser {
     public RequestParser(HttpLimits limits) {
         maxRequestLine = limits.maxRequestLine;
         maxHeaderBytes = limits.maxHeaderBytes;
-        maxHeaders = limits.maxHeaders;
-        maxChunkExt = limits.maxChunkExtension;
         maxBody = limits.maxBody;
         bareLf = limits.allowBareLf;
+        head = new HeadScanner(limits.maxHeaders, bareLf, false);
+        body = new BodyDecoder(limits.maxChunkExtension, maxBody, false);
         reset();
     }
 
@@ -142,22 +117,17 @@ public final class RequestParser {
 
     /** Forgets the current request; the next {@link #parseHead} starts a new one. */
     public void reset() {
-        len = 0;
-        pos = 0;
+        head.clear();
         state = H_START;
-        hardLimit = Integer.MAX_VALUE;
+        lineLimit = Integer.MAX_VALUE;
         skipped = 0;
-        fieldCount = 0;
         queryStart = -1;
         inTrailers = false;
         bodyState = B_NONE;
-        remaining = 0;
-        chunkSize = 0;
-        bodyTotal = 0;
         request = null;
         errorStatus = 0;
         errorReason = null;
-        if (buf.length > 64 * 1024) buf = new byte[1024]; // don't keep a huge head's buffer
+        head.shrink(); // don't keep a huge head's buffer
     }
 
     /**
@@ -184,24 +154,18 @@ public final class RequestParser {
 
     // Copies input in bulk and scans it; gives back what was read past the end.
     private int run(ByteBuffer in) {
+        final HeadScanner h = head;
         while (true) {
-            if (pos == len) {
+            if (h.pos == h.len) {
                 if (state == H_START || state == H_START_LF) { // drop skipped empty lines
-                    len = 0;
-                    pos = 0;
+                    h.len = 0;
+                    h.pos = 0;
                 }
-                int n = Math.min(in.remaining(), CHUNK);
-                if (n == 0) return NEED_MORE;
-                if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
-                in.get(buf, len, n);
-                len += n;
+                if (!h.fill(in)) return NEED_MORE;
             }
             int r = scan();
             if (r == NEED_MORE) continue;
-            if (r == HEAD_DONE) {
-                in.position(in.position() - (len - pos));
-                len = pos;
-            }
+            if (r == HEAD_DONE) h.giveBack(in);
             return r;
         }
     }
@@ -214,19 +178,15 @@ public final class RequestParser {
         return ERROR;
     }
 
-    private int overLimit(int s) {
-        if (s < H_FIELD_START) return fail(414, "request line too long");
-        return fail(431, inTrailers ? "trailer section too large" : "header section too large");
-    }
-
-    /** Scans buf[pos, len); answers NEED_MORE, HEAD_DONE (pos after the final LF) or ERROR. */
+    /** Scans head bytes; answers NEED_MORE, HEAD_DONE (pos after the final LF) or ERROR. */
     private int scan() {
-        final byte[] b = buf;
-        final int end = len;
-        int p = pos;
+        if (state == H_FIELDS) return scanFields();
+        final byte[] b = head.buf;
+        final int end = head.len;
+        int p = head.pos;
         int s = state;
         while (p < end) {
-            if (p >= hardLimit) return overLimit(s);
+            if (p >= lineLimit) return fail(414, "request line too long");
             int c = b[p] & 0xFF;
             switch (s) {
                 case H_START:
@@ -236,7 +196,7 @@ public final class RequestParser {
                         if (!bareLf) return fail(400, "bare LF");
                     } else if (TOKEN[c]) {
                         lineStart = p;
-                        hardLimit = sat(p, maxRequestLine + 2L);
+                        lineLimit = sat(p, maxRequestLine + 2L);
                         s = H_METHOD;
                         break;
                     } else {
@@ -265,7 +225,7 @@ public final class RequestParser {
                     s = H_TARGET;
                     break;
                 case H_TARGET: {
-                    int lim = Math.min(end, hardLimit);
+                    int lim = Math.min(end, lineLimit);
                     while (TARGET[c]) {
                         if (c == '?' && queryStart < 0) queryStart = p;
                         if (++p == lim) break;
@@ -285,116 +245,28 @@ public final class RequestParser {
                     } else if (c == '\n') {
                         if (!bareLf) return fail(400, "bare LF");
                         versionEnd = p;
-                        if (endRequestLine(p) == ERROR) return ERROR;
-                        s = H_FIELD_START;
+                        return endRequestLine(p);
                     } else if (!TARGET[c]) {
                         return fail(400, "malformed request line");
                     }
                     break;
                 case H_RL_LF:
                     if (c != '\n') return fail(400, "bare CR");
-                    if (endRequestLine(p) == ERROR) return ERROR;
-                    s = H_FIELD_START;
-                    break;
-                case H_FIELD_START:
-                    if (TOKEN[c]) {
-                        if (fieldCount >= maxHeaders) {
-                            return fail(431, inTrailers ? "too many trailers" : "too many headers");
-                        }
-                        nameStart = p;
-                        if (c >= 'A' && c <= 'Z') b[p] = (byte) (c + 32);
-                        s = H_NAME;
-                    } else if (c == '\r') {
-                        s = H_END_LF;
-                    } else if (c == '\n') {
-                        if (!bareLf) return fail(400, "bare LF");
-                        pos = p + 1;
-                        state = H_DONE;
-                        return HEAD_DONE;
-                    } else if (c == ' ' || c == '\t') {
-                        return fail(400, "obsolete line folding");
-                    } else {
-                        return fail(400, "invalid character in field name");
-                    }
-                    break;
-                case H_NAME: {
-                    int lim = Math.min(end, hardLimit);
-                    while (TOKEN[c]) {
-                        if (c >= 'A' && c <= 'Z') b[p] = (byte) (c + 32);
-                        if (++p == lim) break;
-                        c = b[p] & 0xFF;
-                    }
-                    if (p == lim) continue;
-                    if (c == ':') {
-                        nameEnd = p;
-                        valueStart = -1;
-                        s = H_VALUE_OWS;
-                    } else if (c == ' ' || c == '\t') {
-                        return fail(400, "whitespace before colon");
-                    } else if (c == '\r' || c == '\n') {
-                        return fail(400, "missing colon in field line");
-                    } else {
-                        return fail(400, "invalid character in field name");
-                    }
-                    break;
-                }
-                case H_VALUE_OWS:
-                    if (c == ' ' || c == '\t') break;
-                    if (FIELD_VCHAR[c]) {
-                        valueStart = p;
-                        valueEnd = p + 1;
-                        s = H_VALUE;
-                        break;
-                    }
-                    // fall through: CR, LF or a control char end or break the (empty) value
-                case H_VALUE: {
-                    int lim = Math.min(end, hardLimit);
-                    int ve = valueEnd;
-                    while (true) {
-                        if (FIELD_VCHAR[c]) {
-                            ve = p + 1;
-                        } else if (c != ' ' && c != '\t') {
-                            break;
-                        }
-                        if (++p == lim) break;
-                        c = b[p] & 0xFF;
-                    }
-                    valueEnd = ve;
-                    if (p == lim) continue;
-                    if (c == '\r') {
-                        s = H_FIELD_LF;
-                    } else if (c == '\n') {
-                        if (!bareLf) return fail(400, "bare LF");
-                        endField(p);
-                        s = H_FIELD_START;
-                    } else {
-                        return fail(400, "invalid character in field value");
-                    }
-                    break;
-                }
-                case H_FIELD_LF:
-                    if (c != '\n') return fail(400, "bare CR");
-                    endField(p);
-                    s = H_FIELD_START;
-                    break;
-                case H_END_LF:
-                    if (c != '\n') return fail(400, "bare CR");
-                    pos = p + 1;
-                    state = H_DONE;
-                    return HEAD_DONE;
+                    return endRequestLine(p);
                 default:
                     throw new IllegalStateException("state " + s);
             }
             p++;
         }
-        pos = p;
+        head.pos = p;
         state = s;
         return NEED_MORE;
     }
 
+    // The request line ends at lf: check it, then scan the header fields.
     private int endRequestLine(int lf) {
         if (versionEnd - lineStart > maxRequestLine) return fail(414, "request line too long");
-        byte[] b = buf;
+        byte[] b = head.buf;
         int v = versionStart;
         if (versionEnd - v != 8 || b[v] != 'H' || b[v + 1] != 'T' || b[v + 2] != 'T' || b[v + 3] != 'P'
                 || b[v + 4] != '/' || !digit(b[v + 5]) || b[v + 6] != '.' || !digit(b[v + 7])) {
@@ -403,62 +275,35 @@ public final class RequestParser {
         if (b[v + 5] != '1' || (b[v + 7] != '0' && b[v + 7] != '1')) {
             return fail(505, "HTTP version not supported");
         }
-        hardLimit = sat(lf + 1, maxHeaderBytes);
-        return HEAD_DONE;
+        head.pos = lf + 1;
+        state = H_FIELDS;
+        head.startFields(sat(lf + 1, maxHeaderBytes));
+        return scanFields();
     }
 
-    private void endField(int p) {
-        if (valueStart < 0) {
-            valueStart = p;
-            valueEnd = p;
+    // Header or trailer fields, in the shared scanner.
+    private int scanFields() {
+        HeadScanner h = head;
+        int r = h.scanFields();
+        if (r == HeadScanner.DONE) {
+            state = H_DONE;
+            return HEAD_DONE;
         }
-        int i = 4 * fieldCount;
-        if (i + 4 > fields.length) fields = Arrays.copyOf(fields, fields.length * 2);
-        fields[i] = nameStart;
-        fields[i + 1] = nameEnd;
-        fields[i + 2] = valueStart;
-        fields[i + 3] = valueEnd;
-        fieldCount++;
-    }
-
-    private static int sat(int a, long b) {
-        return (int) Math.min(Integer.MAX_VALUE, a + b);
-    }
-
-    private static boolean digit(byte c) {
-        return c >= '0' && c <= '9';
-    }
-
-    private static byte[] ascii(String s) {
-        byte[] out = new byte[s.length()];
-        for (int i = 0; i < out.length; i++) out[i] = (byte) s.charAt(i);
-        return out;
-    }
-
-    private static boolean nameIs(byte[] b, int start, int end, byte[] lit) {
-        if (end - start != lit.length) return false;
-        for (int i = 0; i < lit.length; i++) if (b[start + i] != lit[i]) return false;
-        return true;
-    }
-
-    private static boolean equalsIgnoreCase(byte[] b, int start, int end, byte[] lowerLit) {
-        if (end - start != lowerLit.length) return false;
-        for (int i = 0; i < lowerLit.length; i++) {
-            int c = b[start + i];
-            if (c >= 'A' && c <= 'Z') c += 32;
-            if (c != lowerLit[i]) return false;
+        if (r == NEED_MORE) return NEED_MORE;
+        if (h.errorKind == HeadScanner.TOO_LARGE) {
+            return fail(431, inTrailers ? "trailer section too large" : "header section too large");
         }
-        return true;
-    }
-
-    private static boolean ows(byte c) {
-        return c == ' ' || c == '\t';
+        if (h.errorKind == HeadScanner.TOO_MANY) {
+            return fail(431, inTrailers ? "too many trailers" : "too many headers");
+        }
+        return fail(400, h.error);
     }
 
     // Framing and connection semantics, then the Request.
     private int finishHead() {
-        final byte[] b = buf;
-        final int[] f = fields;
+        final byte[] b = head.buf;
+        final int[] f = head.fields;
+        final int fieldCount = head.fieldCount;
         int minor = b[versionStart + 7] - '0';
         long contentLength = -1;
         int teCount = 0, hostCount = 0;
@@ -514,14 +359,9 @@ public final class RequestParser {
                     break;
                 case 10:
                     if (nameIs(b, ns, ne, CONNECTION)) {
-                        int p = vs;
-                        while (p < ve) {
-                            while (p < ve && (ows(b[p]) || b[p] == ',')) p++;
-                            int ts = p;
-                            while (p < ve && b[p] != ',' && !ows(b[p])) p++;
-                            if (equalsIgnoreCase(b, ts, p, CLOSE)) close = true;
-                            else if (equalsIgnoreCase(b, ts, p, KEEP_ALIVE)) keepAliveToken = true;
-                        }
+                        int options = connectionOptions(b, vs, ve);
+                        if ((options & CONN_CLOSE) != 0) close = true;
+                        if ((options & CONN_KEEP_ALIVE) != 0) keepAliveToken = true;
                     }
                     break;
                 case 6:
@@ -562,45 +402,20 @@ public final class RequestParser {
         }
 
         boolean keepAlive = minor == 1 ? !close : keepAliveToken && !close;
-        int headLen = pos;
+        int headLen = head.pos;
         request = new Request(Arrays.copyOf(b, headLen), Arrays.copyOf(f, 4 * fieldCount), fieldCount,
                 method, targetStart, targetEnd, pathStart, pathEnd, queryStart, minor, keepAlive,
                 chunked, expect100 && minor == 1, contentLength);
         if (chunked) {
-            bodyState = B_SIZE;
-            chunkSize = 0;
-            sizeChars = 0;
-            extLen = 0;
+            bodyState = B_DECODE;
+            body.startChunked();
         } else if (contentLength > 0) {
-            bodyState = B_LENGTH;
-            remaining = contentLength;
+            bodyState = B_DECODE;
+            body.startLength(contentLength);
         } else {
             bodyState = B_DONE;
         }
         return HEAD_DONE;
-    }
-
-    /** The value of a Content-Length field: a comma list of identical digit runs; -2 when bad. */
-    private static long parseContentLength(byte[] b, int vs, int ve) {
-        long result = -1;
-        int p = vs;
-        while (true) {
-            while (p < ve && ows(b[p])) p++;
-            int ds = p;
-            long v = 0;
-            while (p < ve && digit(b[p])) {
-                if (v > (Long.MAX_VALUE - 9) / 10) return -2;
-                v = v * 10 + (b[p] - '0');
-                p++;
-            }
-            if (p == ds) return -2;
-            if (result >= 0 && v != result) return -2;
-            result = v;
-            while (p < ve && ows(b[p])) p++;
-            if (p == ve) return result;
-            if (b[p] != ',') return -2;
-            p++;
-        }
     }
 
     private static String method(byte[] b, int start, int end) {
@@ -619,134 +434,40 @@ public final class RequestParser {
      * @throws IllegalStateException before the head is done
      */
     public int parseBody(ByteBuffer in, BodySink sink) {
-        while (true) {
-            switch (bodyState) {
-                case B_DONE:
-                    return BODY_DONE;
-                case B_ERROR:
-                    return ERROR;
-                case B_NONE:
-                    throw new IllegalStateException("head not parsed");
-                case B_LENGTH:
-                case B_DATA: {
-                    int n = (int) Math.min(remaining, in.remaining());
-                    if (n > 0) {
-                        deliver(in, n, sink);
-                        remaining -= n;
-                    }
-                    if (remaining > 0) return NEED_MORE;
-                    bodyState = bodyState == B_LENGTH ? B_DONE : B_DATA_CR;
-                    break;
-                }
-                case B_TRAILERS: {
-                    int r = run(in);
-                    if (r == NEED_MORE || r == ERROR) return r;
-                    request.setTrailers(Arrays.copyOf(buf, len), Arrays.copyOf(fields, 4 * fieldCount),
-                            fieldCount);
+        switch (bodyState) {
+            case B_DONE:
+                return BODY_DONE;
+            case B_ERROR:
+                return ERROR;
+            case B_NONE:
+                throw new IllegalStateException("head not parsed");
+            case B_DECODE: {
+                int r = body.decode(in, sink);
+                if (r == BodyDecoder.NEED_MORE) return NEED_MORE;
+                if (r == BodyDecoder.DONE) {
                     bodyState = B_DONE;
                     return BODY_DONE;
                 }
-                default: {
-                    int r = chunkFraming(in);
-                    if (r != BODY_DONE) return r;
+                if (r == BodyDecoder.ERROR) {
+                    return body.tooLarge ? fail(413, "body too large") : fail(400, body.error);
                 }
+                // last chunk: trailers are parsed like header fields, in a fresh buffer
+                bodyState = B_TRAILERS;
+                inTrailers = true;
+                head.clear();
+                state = H_FIELDS;
+                head.startFields(maxHeaderBytes);
             }
-        }
-    }
-
-    // Chunk-size lines and the CRLF after chunk data, byte by byte; BODY_DONE means "go on".
-    private int chunkFraming(ByteBuffer in) {
-        int s = bodyState;
-        while (in.hasRemaining()) {
-            int c = in.get() & 0xFF;
-            switch (s) {
-                case B_SIZE: {
-                    int d = hex(c);
-                    if (d >= 0) {
-                        if (chunkSize > (Long.MAX_VALUE >> 4) || ++sizeChars > 32) {
-                            return fail(400, "chunk size too large");
-                        }
-                        chunkSize = (chunkSize << 4) | d;
-                        break;
-                    }
-                    if (sizeChars == 0) return fail(400, "invalid chunk size");
-                    if (c == '\r') s = B_SIZE_LF;
-                    else if (c == ';') s = B_EXT;
-                    else if (c == ' ' || c == '\t') s = B_SIZE_WS;
-                    else return fail(400, "invalid chunk size");
-                    break;
-                }
-                case B_SIZE_WS:
-                    if (++extLen > maxChunkExt) return fail(400, "chunk extension too long");
-                    if (c == ';') s = B_EXT;
-                    else if (c != ' ' && c != '\t') return fail(400, "invalid chunk size line");
-                    break;
-                case B_EXT:
-                    if (c == '\r') {
-                        s = B_SIZE_LF;
-                    } else if ((c < 0x20 && c != '\t') || c == 0x7F) {
-                        return fail(400, "invalid character in chunk extension");
-                    } else if (++extLen > maxChunkExt) {
-                        return fail(400, "chunk extension too long");
-                    }
-                    break;
-                case B_SIZE_LF:
-                    if (c != '\n') return fail(400, "bare CR in chunk size line");
-                    if (chunkSize == 0) {
-                        // last chunk: trailers are parsed like header fields
-                        bodyState = B_TRAILERS;
-                        inTrailers = true;
-                        len = 0;
-                        pos = 0;
-                        fieldCount = 0;
-                        state = H_FIELD_START;
-                        hardLimit = maxHeaderBytes;
-                        return BODY_DONE;
-                    }
-                    if (chunkSize > maxBody - bodyTotal) return fail(413, "body too large");
-                    bodyTotal += chunkSize;
-                    remaining = chunkSize;
-                    bodyState = B_DATA;
-                    return BODY_DONE;
-                case B_DATA_CR:
-                    if (c != '\r') return fail(400, "missing CRLF after chunk data");
-                    s = B_DATA_LF;
-                    break;
-                case B_DATA_LF:
-                    if (c != '\n') return fail(400, "missing CRLF after chunk data");
-                    s = B_SIZE;
-                    chunkSize = 0;
-                    sizeChars = 0;
-                    extLen = 0;
-                    break;
-                default:
-                    throw new IllegalStateException("body state " + s);
+            // fall through
+            default: { // B_TRAILERS
+                int r = run(in);
+                if (r == NEED_MORE || r == ERROR) return r;
+                HeadScanner h = head;
+                request.setTrailers(Arrays.copyOf(h.buf, h.len), Arrays.copyOf(h.fields, 4 * h.fieldCount),
+                        h.fieldCount);
+                bodyState = B_DONE;
+                return BODY_DONE;
             }
-        }
-        bodyState = s;
-        return NEED_MORE;
-    }
-
-    private static int hex(int c) {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    }
-
-    private static void deliver(ByteBuffer in, int n, BodySink sink) {
-        int start = in.position();
-        if (sink == null) {
-            in.position(start + n);
-            return;
-        }
-        int limit = in.limit();
-        in.limit(start + n);
-        try {
-            sink.onData(in);
-        } finally {
-            in.limit(limit);
-            in.position(start + n);
         }
     }
 }

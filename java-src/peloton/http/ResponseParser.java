@@ -1,9 +1,10 @@
 package peloton.http;
 
+import static peloton.http.HttpBytes.*;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -43,53 +44,31 @@ public final class ResponseParser {
   /** The response is malformed or too large; see {@link #errorReason()}. */
   public static final int ERROR = -1;
 
-  private static final int CHUNK = 4096;
   private static final int INTERIM = 3;
 
-  private static final int H_LINE = 0, H_LINE_LF = 1, H_FIELD_START = 2, H_NAME = 3,
-      H_VALUE_OWS = 4, H_VALUE = 5, H_FIELD_LF = 6, H_END_LF = 7, H_DONE = 8, H_ERROR = 9;
+  // head states: the status line's, then the field section's (in HeadScanner)
+  private static final int H_LINE = 0, H_LINE_LF = 1, H_FIELDS = 2, H_DONE = 3, H_ERROR = 4;
 
-  private static final int B_NONE = 0, B_LENGTH = 1, B_SIZE = 2, B_SIZE_WS = 3, B_EXT = 4,
-      B_SIZE_LF = 5, B_DATA = 6, B_DATA_CR = 7, B_DATA_LF = 8, B_TRAILERS = 9, B_CLOSE = 10,
-      B_DONE = 11, B_ERROR = 12;
+  // body states: BodyDecoder's framing, then trailer fields; or until close
+  private static final int B_NONE = 0, B_DECODE = 1, B_TRAILERS = 2, B_CLOSE = 3, B_DONE = 4,
+      B_ERROR = 5;
 
-  private static final boolean[] TOKEN = new boolean[256];
-  private static final boolean[] VCHAR = new boolean[256];
-
-  static {
-    for (int c = '0'; c <= '9'; c++) TOKEN[c] = true;
-    for (int c = 'a'; c <= 'z'; c++) TOKEN[c] = true;
-    for (int c = 'A'; c <= 'Z'; c++) TOKEN[c] = true;
-    for (char c : "!#$%&'*+-.^_`|~".toCharArray()) TOKEN[c] = true;
-    for (int c = 0x21; c < 0x7F; c++) VCHAR[c] = true;
-    for (int c = 0x80; c < 0x100; c++) VCHAR[c] = true; // obs-text
-  }
-
-  private static final byte[] CONTENT_LENGTH = ascii("content-length");
-  private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
-  private static final byte[] CONNECTION = ascii("connection");
-  private static final byte[] CHUNKED = ascii("chunked");
-  private static final byte[] CLOSE = ascii("close");
-  private static final byte[] KEEP_ALIVE = ascii("keep-alive");
-
-  private final int maxStatusLine, maxHeaderBytes, maxHeaders, maxChunkExt;
+  private final int maxStatusLine, maxHeaderBytes;
   private final boolean bareLf;
-  private long maxBody;
 
-  private byte[] buf = new byte[1024];
-  private int len, pos, state, hardLimit;
-  private int lineEnd, nameStart, nameEnd, valueStart, valueEnd;
-  private int[] fields = new int[4 * 16];
-  private int fieldCount, sectionStart, headerCount;
+  private final HeadScanner head;
+  private int state, lineLimit;
+  private int lineEnd;
+  private int headerCount;
 
   private boolean headRequest;
   private int status, minor, reasonStart, reasonEnd;
   private boolean keepAlive, chunked, closeDelimited;
   private long contentLength;
 
+  private final BodyDecoder body; // also holds maxBody
   private int bodyState;
-  private long remaining, chunkSize, bodyTotal;
-  private int sizeChars, extLen;
+  private long closeTotal;
 
   private String errorReason;
   private boolean tooLarge;
@@ -98,10 +77,9 @@ public final class ResponseParser {
   public ResponseParser(HttpLimits limits) {
     maxStatusLine = limits.maxRequestLine;
     maxHeaderBytes = limits.maxHeaderBytes;
-    maxHeaders = limits.maxHeaders;
-    maxChunkExt = limits.maxChunkExtension;
-    maxBody = limits.maxBody;
     bareLf = limits.allowBareLf;
+    head = new HeadScanner(limits.maxHeaders, bareLf, true);
+    body = new BodyDecoder(limits.maxChunkExtension, limits.maxBody, true);
     reset(false);
   }
 
@@ -112,7 +90,7 @@ public final class ResponseParser {
 
   /** Sets the largest body accepted from now on (Long.MAX_VALUE: no limit). */
   public void maxBody(long bytes) {
-    maxBody = bytes;
+    body.maxBody = bytes;
   }
 
   /** Forgets the current response; the next one answers a HEAD request when {@code head}. */
@@ -122,16 +100,13 @@ public final class ResponseParser {
     bodyState = B_NONE;
     errorReason = null;
     tooLarge = false;
-    if (buf.length > 64 * 1024) buf = new byte[1024]; // don't keep a huge head's buffer
+    this.head.shrink(); // don't keep a huge head's buffer
   }
 
   private void startHead() {
-    len = 0;
-    pos = 0;
+    head.clear();
     state = H_LINE;
-    hardLimit = sat(0, maxStatusLine + 2L);
-    fieldCount = 0;
-    sectionStart = 0;
+    lineLimit = sat(0, maxStatusLine + 2L);
     headerCount = 0;
     status = 0;
     minor = 0;
@@ -140,8 +115,7 @@ public final class ResponseParser {
     chunked = false;
     closeDelimited = false;
     contentLength = -1;
-    remaining = chunkSize = bodyTotal = 0;
-    sizeChars = extLen = 0;
+    closeTotal = 0;
   }
 
   /**
@@ -162,20 +136,12 @@ public final class ResponseParser {
   }
 
   private int run(ByteBuffer in) {
+    final HeadScanner h = head;
     while (true) {
-      if (pos == len) {
-        int n = Math.min(in.remaining(), CHUNK);
-        if (n == 0) return NEED_MORE;
-        if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
-        in.get(buf, len, n);
-        len += n;
-      }
+      if (h.pos == h.len && !h.fill(in)) return NEED_MORE;
       int r = scan();
       if (r == NEED_MORE) continue;
-      if (r == HEAD_DONE) {
-        in.position(in.position() - (len - pos));
-        len = pos;
-      }
+      if (r == HEAD_DONE) h.giveBack(in);
       return r;
     }
   }
@@ -189,28 +155,24 @@ public final class ResponseParser {
 
   private int failTooLarge() {
     tooLarge = true;
-    return fail("body larger than " + maxBody + " bytes");
+    return fail("body larger than " + body.maxBody + " bytes");
   }
 
-  private int overLimit(int s) {
-    if (s < H_FIELD_START) return fail("status line too long");
-    return fail(bodyState == B_TRAILERS ? "trailer section too large" : "header section too large");
-  }
-
-  /** Scans buf[pos, len); answers NEED_MORE, HEAD_DONE (pos after the final LF) or ERROR. */
+  /** Scans head bytes; answers NEED_MORE, HEAD_DONE (pos after the final LF) or ERROR. */
   private int scan() {
-    final byte[] b = buf;
-    final int end = len;
-    int p = pos;
+    if (state == H_FIELDS) return scanFields();
+    final byte[] b = head.buf;
+    final int end = head.len;
+    int p = head.pos;
     int s = state;
     while (p < end) {
-      if (p >= hardLimit) return overLimit(s);
+      if (p >= lineLimit) return fail("status line too long");
       int c = b[p] & 0xFF;
       switch (s) {
         case H_LINE: {
-          int lim = Math.min(end, hardLimit);
+          int lim = Math.min(end, lineLimit);
           while (c != '\r' && c != '\n') {
-            if (!VCHAR[c] && c != ' ' && c != '\t') return fail("invalid character in status line");
+            if (!FIELD_VCHAR[c] && c != ' ' && c != '\t') return fail("invalid character in status line");
             if (++p == lim) break;
             c = b[p] & 0xFF;
           }
@@ -220,146 +182,43 @@ public final class ResponseParser {
             s = H_LINE_LF;
           } else {
             if (!bareLf) return fail("bare LF");
-            if (endStatusLine(p) == ERROR) return ERROR;
-            s = H_FIELD_START;
+            return endStatusLine(p);
           }
           break;
         }
         case H_LINE_LF:
           if (c != '\n') return fail("bare CR");
-          if (endStatusLine(p) == ERROR) return ERROR;
-          s = H_FIELD_START;
-          break;
-        case H_FIELD_START:
-          if (TOKEN[c]) {
-            if (fieldCount - sectionStart >= maxHeaders) return fail("too many header fields");
-            nameStart = p;
-            if (c >= 'A' && c <= 'Z') b[p] = (byte) (c + 32);
-            s = H_NAME;
-          } else if (c == '\r') {
-            s = H_END_LF;
-          } else if (c == '\n') {
-            if (!bareLf) return fail("bare LF");
-            pos = p + 1;
-            state = H_DONE;
-            return HEAD_DONE;
-          } else if (c == ' ' || c == '\t') {
-            if (fieldCount == sectionStart) return fail("whitespace before the first field");
-            s = unfold(p);
-          } else {
-            return fail("invalid character in field name");
-          }
-          break;
-        case H_NAME: {
-          int lim = Math.min(end, hardLimit);
-          while (TOKEN[c]) {
-            if (c >= 'A' && c <= 'Z') b[p] = (byte) (c + 32);
-            if (++p == lim) break;
-            c = b[p] & 0xFF;
-          }
-          if (p == lim) continue;
-          if (c == ':') {
-            nameEnd = p;
-            valueStart = -1;
-            s = H_VALUE_OWS;
-          } else if (c == ' ' || c == '\t') {
-            return fail("whitespace before colon");
-          } else if (c == '\r' || c == '\n') {
-            return fail("missing colon in field line");
-          } else {
-            return fail("invalid character in field name");
-          }
-          break;
-        }
-        case H_VALUE_OWS:
-          if (c == ' ' || c == '\t') break;
-          if (VCHAR[c]) {
-            valueStart = p;
-            valueEnd = p + 1;
-            s = H_VALUE;
-            break;
-          }
-          // fall through: CR, LF or a control character end or break the (empty) value
-        case H_VALUE: {
-          int lim = Math.min(end, hardLimit);
-          int ve = valueEnd;
-          while (true) {
-            if (VCHAR[c]) {
-              ve = p + 1;
-            } else if (c != ' ' && c != '\t') {
-              break;
-            }
-            if (++p == lim) break;
-            c = b[p] & 0xFF;
-          }
-          valueEnd = ve;
-          if (p == lim) continue;
-          if (c == '\r') {
-            s = H_FIELD_LF;
-          } else if (c == '\n') {
-            if (!bareLf) return fail("bare LF");
-            endField(p);
-            s = H_FIELD_START;
-          } else {
-            return fail("invalid character in field value");
-          }
-          break;
-        }
-        case H_FIELD_LF:
-          if (c != '\n') return fail("bare CR");
-          endField(p);
-          s = H_FIELD_START;
-          break;
-        case H_END_LF:
-          if (c != '\n') return fail("bare CR");
-          pos = p + 1;
-          state = H_DONE;
-          return HEAD_DONE;
+          return endStatusLine(p);
         default:
           throw new IllegalStateException("state " + s);
       }
       p++;
     }
-    pos = p;
+    head.pos = p;
     state = s;
     return NEED_MORE;
   }
 
-  // Obsolete line folding: reopen the previous field, its line break becoming spaces.
-  private int unfold(int p) {
-    fieldCount--;
-    int i = 4 * fieldCount;
-    nameStart = fields[i];
-    nameEnd = fields[i + 1];
-    valueStart = fields[i + 2];
-    valueEnd = fields[i + 3];
-    buf[p - 1] = ' ';
-    if (buf[p - 2] == '\r') buf[p - 2] = ' ';
-    if (valueStart == valueEnd) {
-      valueStart = -1;
-      return H_VALUE_OWS;
+  // Header or trailer fields, in the shared scanner.
+  private int scanFields() {
+    HeadScanner h = head;
+    int r = h.scanFields();
+    if (r == HeadScanner.DONE) {
+      state = H_DONE;
+      return HEAD_DONE;
     }
-    return H_VALUE;
-  }
-
-  private void endField(int p) {
-    if (valueStart < 0) {
-      valueStart = p;
-      valueEnd = p;
+    if (r == NEED_MORE) return NEED_MORE;
+    if (h.errorKind == HeadScanner.TOO_LARGE) {
+      return fail(bodyState == B_TRAILERS ? "trailer section too large" : "header section too large");
     }
-    int i = 4 * fieldCount;
-    if (i + 4 > fields.length) fields = Arrays.copyOf(fields, fields.length * 2);
-    fields[i] = nameStart;
-    fields[i + 1] = nameEnd;
-    fields[i + 2] = valueStart;
-    fields[i + 3] = valueEnd;
-    fieldCount++;
+    if (h.errorKind == HeadScanner.TOO_MANY) return fail("too many header fields");
+    return fail(h.error);
   }
 
   // HTTP/1.x NNN[ reason]
   private int endStatusLine(int lf) {
     if (lineEnd > maxStatusLine) return fail("status line too long");
-    byte[] b = buf;
+    byte[] b = head.buf;
     int n = lineEnd;
     if (n < 12 || b[0] != 'H' || b[1] != 'T' || b[2] != 'T' || b[3] != 'P' || b[4] != '/'
         || !digit(b[5]) || b[6] != '.' || !digit(b[7]) || b[8] != ' ') {
@@ -373,13 +232,16 @@ public final class ResponseParser {
     status = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
     reasonStart = n > 12 ? 13 : 12;
     reasonEnd = n;
-    hardLimit = sat(lf + 1, maxHeaderBytes);
-    return HEAD_DONE;
+    head.pos = lf + 1;
+    state = H_FIELDS;
+    head.startFields(sat(lf + 1, maxHeaderBytes));
+    return scanFields();
   }
 
   private int finishHead() {
-    final byte[] b = buf;
-    final int[] f = fields;
+    final byte[] b = head.buf;
+    final int[] f = head.fields;
+    final int fieldCount = head.fieldCount;
     boolean te = false, chunkedLast = false, chunkedTwice = false;
     boolean close = false, keepAliveToken = false;
     long cl = -1;
@@ -405,14 +267,9 @@ public final class ResponseParser {
           while (p < ve && b[p] != ',') p++; // coding parameters
         }
       } else if (nameIs(b, ns, ne, CONNECTION)) {
-        int p = vs;
-        while (p < ve) {
-          while (p < ve && (ows(b[p]) || b[p] == ',')) p++;
-          int ts = p;
-          while (p < ve && b[p] != ',' && !ows(b[p])) p++;
-          if (equalsIgnoreCase(b, ts, p, CLOSE)) close = true;
-          else if (equalsIgnoreCase(b, ts, p, KEEP_ALIVE)) keepAliveToken = true;
-        }
+        int options = connectionOptions(b, vs, ve);
+        if ((options & CONN_CLOSE) != 0) close = true;
+        if ((options & CONN_KEEP_ALIVE) != 0) keepAliveToken = true;
       }
     }
     headerCount = fieldCount;
@@ -430,16 +287,21 @@ public final class ResponseParser {
       contentLength = -1;
       if (chunkedLast) {
         chunked = true;
-        bodyState = B_SIZE;
+        bodyState = B_DECODE;
+        body.startChunked();
       } else {
         chunked = false;
         closeDelimited = true;
         bodyState = B_CLOSE;
       }
     } else if (cl >= 0) {
-      if (cl > maxBody) return failTooLarge();
-      remaining = cl;
-      bodyState = cl > 0 ? B_LENGTH : B_DONE;
+      if (cl > body.maxBody) return failTooLarge();
+      if (cl > 0) {
+        bodyState = B_DECODE;
+        body.startLength(cl);
+      } else {
+        bodyState = B_DONE;
+      }
     } else {
       closeDelimited = true;
       keepAlive = false;
@@ -457,42 +319,41 @@ public final class ResponseParser {
    * @throws IllegalStateException before the head is done
    */
   public int parseBody(ByteBuffer in, BodySink sink) {
-    while (true) {
-      switch (bodyState) {
-        case B_DONE:
-          return BODY_DONE;
-        case B_ERROR:
-          return ERROR;
-        case B_NONE:
-          throw new IllegalStateException("head not parsed");
-        case B_CLOSE: {
-          int n = in.remaining();
-          if (n > maxBody - bodyTotal) return failTooLarge();
-          bodyTotal += n;
-          if (n > 0) deliver(in, n, sink);
-          return NEED_MORE;
-        }
-        case B_LENGTH:
-        case B_DATA: {
-          int n = (int) Math.min(remaining, in.remaining());
-          if (n > 0) {
-            deliver(in, n, sink);
-            remaining -= n;
-          }
-          if (remaining > 0) return NEED_MORE;
-          bodyState = bodyState == B_LENGTH ? B_DONE : B_DATA_CR;
-          break;
-        }
-        case B_TRAILERS: {
-          int r = run(in);
-          if (r == NEED_MORE || r == ERROR) return r;
+    switch (bodyState) {
+      case B_DONE:
+        return BODY_DONE;
+      case B_ERROR:
+        return ERROR;
+      case B_NONE:
+        throw new IllegalStateException("head not parsed");
+      case B_CLOSE: {
+        int n = in.remaining();
+        if (n > body.maxBody - closeTotal) return failTooLarge();
+        closeTotal += n;
+        if (n > 0) BodyDecoder.deliver(in, n, sink);
+        return NEED_MORE;
+      }
+      case B_DECODE: {
+        int r = body.decode(in, sink);
+        if (r == BodyDecoder.NEED_MORE) return NEED_MORE;
+        if (r == BodyDecoder.DONE) {
           bodyState = B_DONE;
           return BODY_DONE;
         }
-        default: {
-          int r = chunkFraming(in);
-          if (r != BODY_DONE) return r;
-        }
+        if (r == BodyDecoder.ERROR) return body.tooLarge ? failTooLarge() : fail(body.error);
+        // last chunk: trailer fields follow the head's in the same buffer
+        HeadScanner h = head;
+        bodyState = B_TRAILERS;
+        state = H_FIELDS;
+        h.pos = h.len;
+        h.startFields(sat(h.len, maxHeaderBytes));
+      }
+      // fall through
+      default: { // B_TRAILERS
+        int r = run(in);
+        if (r == NEED_MORE || r == ERROR) return r;
+        bodyState = B_DONE;
+        return BODY_DONE;
       }
     }
   }
@@ -511,78 +372,6 @@ public final class ResponseParser {
     return fail("connection closed before the response was complete");
   }
 
-  // Chunk-size lines and the CRLF after chunk data, byte by byte; BODY_DONE means "go on".
-  private int chunkFraming(ByteBuffer in) {
-    int s = bodyState;
-    while (in.hasRemaining()) {
-      int c = in.get() & 0xFF;
-      switch (s) {
-        case B_SIZE: {
-          int d = hex(c);
-          if (d >= 0) {
-            if (chunkSize > (Long.MAX_VALUE >> 4) || ++sizeChars > 32) {
-              return fail("chunk size too large");
-            }
-            chunkSize = (chunkSize << 4) | d;
-            break;
-          }
-          if (sizeChars == 0) return fail("invalid chunk size");
-          if (c == '\r') s = B_SIZE_LF;
-          else if (c == ';') s = B_EXT;
-          else if (c == ' ' || c == '\t') s = B_SIZE_WS;
-          else return fail("invalid chunk size");
-          break;
-        }
-        case B_SIZE_WS:
-          if (++extLen > maxChunkExt) return fail("chunk extension too long");
-          if (c == ';') s = B_EXT;
-          else if (c == '\r') s = B_SIZE_LF;
-          else if (c != ' ' && c != '\t') return fail("invalid chunk size line");
-          break;
-        case B_EXT:
-          if (c == '\r') {
-            s = B_SIZE_LF;
-          } else if ((c < 0x20 && c != '\t') || c == 0x7F) {
-            return fail("invalid character in chunk extension");
-          } else if (++extLen > maxChunkExt) {
-            return fail("chunk extension too long");
-          }
-          break;
-        case B_SIZE_LF:
-          if (c != '\n') return fail("bare CR in chunk size line");
-          if (chunkSize == 0) {
-            // last chunk: trailer fields follow the head's in the same buffer
-            bodyState = B_TRAILERS;
-            state = H_FIELD_START;
-            sectionStart = fieldCount;
-            pos = len;
-            hardLimit = sat(len, maxHeaderBytes);
-            return BODY_DONE;
-          }
-          if (chunkSize > maxBody - bodyTotal) return failTooLarge();
-          bodyTotal += chunkSize;
-          remaining = chunkSize;
-          bodyState = B_DATA;
-          return BODY_DONE;
-        case B_DATA_CR:
-          if (c != '\r') return fail("missing CRLF after chunk data");
-          s = B_DATA_LF;
-          break;
-        case B_DATA_LF:
-          if (c != '\n') return fail("missing CRLF after chunk data");
-          s = B_SIZE;
-          chunkSize = 0;
-          sizeChars = 0;
-          extLen = 0;
-          break;
-        default:
-          throw new IllegalStateException("body state " + s);
-      }
-    }
-    bodyState = s;
-    return NEED_MORE;
-  }
-
   // ------------------------------------------------------------------ results
 
   /** The status code of the final response; 0 before {@link #HEAD_DONE}. */
@@ -592,7 +381,7 @@ public final class ResponseParser {
 
   /** The reason phrase (may be empty). */
   public String reason() {
-    return new String(buf, reasonStart, reasonEnd - reasonStart, StandardCharsets.ISO_8859_1);
+    return new String(head.buf, reasonStart, reasonEnd - reasonStart, StandardCharsets.ISO_8859_1);
   }
 
   /** The minor HTTP version: 0 or 1. */
@@ -659,7 +448,7 @@ public final class ResponseParser {
 
   /** The number of trailer fields after a chunked body (0 until {@link #BODY_DONE}). */
   public int trailerCount() {
-    return bodyState == B_DONE ? fieldCount - headerCount : 0;
+    return bodyState == B_DONE ? head.fieldCount - headerCount : 0;
   }
 
   /** The lower-case name of trailer field {@code i}. */
@@ -683,99 +472,19 @@ public final class ResponseParser {
   }
 
   private String field(int i, int which) {
-    int s = fields[4 * i + which], e = fields[4 * i + which + 1];
-    return new String(buf, s, e - s, StandardCharsets.ISO_8859_1);
+    int[] f = head.fields;
+    int s = f[4 * i + which], e = f[4 * i + which + 1];
+    return new String(head.buf, s, e - s, StandardCharsets.ISO_8859_1);
   }
 
   private boolean nameMatches(int i, String name) {
-    int s = fields[4 * i], e = fields[4 * i + 1];
+    byte[] b = head.buf;
+    int s = head.fields[4 * i], e = head.fields[4 * i + 1];
     if (e - s != name.length()) return false;
     for (int k = 0; k < name.length(); k++) {
       int c = name.charAt(k);
       if (c >= 'A' && c <= 'Z') c += 32;
-      if (buf[s + k] != c) return false;
-    }
-    return true;
-  }
-
-  // ------------------------------------------------------------------ helpers
-
-  /** A Content-Length value: a comma list of identical digit runs; -2 when bad. */
-  private static long parseContentLength(byte[] b, int vs, int ve) {
-    long result = -1;
-    int p = vs;
-    while (true) {
-      while (p < ve && ows(b[p])) p++;
-      int ds = p;
-      long v = 0;
-      while (p < ve && digit(b[p])) {
-        if (v > (Long.MAX_VALUE - 9) / 10) return -2;
-        v = v * 10 + (b[p] - '0');
-        p++;
-      }
-      if (p == ds) return -2;
-      if (result >= 0 && v != result) return -2;
-      result = v;
-      while (p < ve && ows(b[p])) p++;
-      if (p == ve) return result;
-      if (b[p] != ',') return -2;
-      p++;
-    }
-  }
-
-  private static void deliver(ByteBuffer in, int n, BodySink sink) {
-    int start = in.position();
-    if (sink == null) {
-      in.position(start + n);
-      return;
-    }
-    int limit = in.limit();
-    in.limit(start + n);
-    try {
-      sink.onData(in);
-    } finally {
-      in.limit(limit);
-      in.position(start + n);
-    }
-  }
-
-  private static int sat(int a, long b) {
-    return (int) Math.min(Integer.MAX_VALUE, a + b);
-  }
-
-  private static boolean digit(byte c) {
-    return c >= '0' && c <= '9';
-  }
-
-  private static boolean ows(byte c) {
-    return c == ' ' || c == '\t';
-  }
-
-  private static int hex(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
-  private static byte[] ascii(String s) {
-    byte[] out = new byte[s.length()];
-    for (int i = 0; i < out.length; i++) out[i] = (byte) s.charAt(i);
-    return out;
-  }
-
-  private static boolean nameIs(byte[] b, int start, int end, byte[] lit) {
-    if (end - start != lit.length) return false;
-    for (int i = 0; i < lit.length; i++) if (b[start + i] != lit[i]) return false;
-    return true;
-  }
-
-  private static boolean equalsIgnoreCase(byte[] b, int start, int end, byte[] lowerLit) {
-    if (end - start != lowerLit.length) return false;
-    for (int i = 0; i < lowerLit.length; i++) {
-      int c = b[start + i];
-      if (c >= 'A' && c <= 'Z') c += 32;
-      if (c != lowerLit[i]) return false;
+      if (b[s + k] != c) return false;
     }
     return true;
   }

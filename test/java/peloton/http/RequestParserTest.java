@@ -1,10 +1,9 @@
 package peloton.http;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static peloton.http.ParserHarness.*;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -13,10 +12,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class RequestParserTest {
 
-    static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.ISO_8859_1);
-    }
-
     /**
      * Feeds {@code data} cut at {@code cuts} through a parser the way a connection would
      * (leftovers stay in the buffer, pipelined requests follow), and describes everything
@@ -24,21 +19,11 @@ class RequestParserTest {
      */
     static String drive(HttpLimits limits, byte[] data, int[] cuts, boolean direct) {
         RequestParser parser = new RequestParser(limits);
-        ByteBuffer acc = direct ? ByteBuffer.allocateDirect(data.length) : ByteBuffer.allocate(data.length);
-        acc.flip();
+        Feed feed = new Feed(data, cuts, direct);
         StringBuilder out = new StringBuilder();
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        BodySink sink = slice -> {
-            while (slice.hasRemaining()) body.write(slice.get());
-        };
+        Collect sink = new Collect();
         boolean inBody = false;
-        int from = 0;
-        for (int k = 0; k <= cuts.length; k++) {
-            int to = k < cuts.length ? cuts[k] : data.length;
-            acc.compact();
-            acc.put(data, from, to - from);
-            acc.flip();
-            from = to;
+        for (ByteBuffer acc; (acc = feed.next()) != null; ) {
             while (true) {
                 if (!inBody) {
                     if (!acc.hasRemaining()) break;
@@ -63,14 +48,17 @@ class RequestParserTest {
                 }
                 assertEquals(RequestParser.BODY_DONE, r);
                 out.append(describe(parser.request()))
-                        .append(" body=").append(body.toString(StandardCharsets.ISO_8859_1))
+                        .append(" body=").append(sink.take())
                         .append(trailers(parser.request())).append('\n');
-                body.reset();
                 parser.reset();
                 inBody = false;
             }
         }
         return out.toString();
+    }
+
+    static String drive(byte[] data, int[] cuts, boolean direct) {
+        return drive(new HttpLimits(), data, cuts, direct);
     }
 
     static String describe(Request r) {
@@ -114,32 +102,16 @@ class RequestParserTest {
     @Test
     void everySplitPointAndByteByByteMatchWholeParse() {
         for (String sample : SAMPLES) {
-            byte[] data = bytes(sample);
             String expected = whole(sample);
             assertFalse(expected.contains("ERROR"), expected);
-            for (boolean direct : new boolean[] {false, true}) {
-                for (int i = 0; i <= data.length; i++) {
-                    assertEquals(expected, drive(new HttpLimits(), data, new int[] {i}, direct),
-                            "split at " + i + " of " + sample);
-                }
-                int[] each = new int[data.length];
-                for (int i = 0; i < data.length; i++) each[i] = i;
-                assertEquals(expected, drive(new HttpLimits(), data, each, direct), "byte by byte");
-            }
+            assertEverySplitMatches(expected, sample, RequestParserTest::drive);
         }
     }
 
     @Test
     void everyPairOfSplitPointsOfChunkedBody() {
         String sample = SAMPLES[2];
-        byte[] data = bytes(sample);
-        String expected = whole(sample);
-        for (int i = 0; i <= data.length; i++) {
-            for (int j = i; j <= data.length; j++) {
-                assertEquals(expected, drive(new HttpLimits(), data, new int[] {i, j}, false),
-                        "split at " + i + "," + j);
-            }
-        }
+        assertEveryPairOfSplitsMatches(whole(sample), sample, RequestParserTest::drive);
     }
 
     @Test
@@ -351,26 +323,6 @@ class RequestParserTest {
         assertEquals("ERROR " + status, result.substring(result.lastIndexOf('\n') + 1), why + ": " + result);
     }
 
-    static String unescape(String s) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c != '\\') {
-                sb.append(c);
-                continue;
-            }
-            char n = s.charAt(++i);
-            switch (n) {
-                case 'r': sb.append('\r'); break;
-                case 'n': sb.append('\n'); break;
-                case 't': sb.append('\t'); break;
-                case 'u': sb.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16)); i += 4; break;
-                default: sb.append(n);
-            }
-        }
-        return sb.toString();
-    }
-
     @Test
     void errorReasonAndStickiness() {
         RequestParser p = new RequestParser(new HttpLimits());
@@ -575,9 +527,7 @@ class RequestParserTest {
             int cut = rnd.nextInt(data.length + 1);
             assertEquals(expected, drive(new HttpLimits(), data, new int[] {cut}, true), "cut " + cut);
             if (round % 10 == 0) {
-                int[] each = new int[data.length];
-                for (int i = 0; i < data.length; i++) each[i] = i;
-                assertEquals(expected, drive(new HttpLimits(), data, each, false), "byte by byte");
+                assertEquals(expected, drive(new HttpLimits(), data, eachByte(data.length), false), "byte by byte");
             }
         }
     }

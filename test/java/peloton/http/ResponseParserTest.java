@@ -1,8 +1,8 @@
 package peloton.http;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static peloton.http.ParserHarness.*;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
@@ -11,10 +11,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ResponseParserTest {
-
-  static byte[] bytes(String s) {
-    return s.getBytes(StandardCharsets.ISO_8859_1);
-  }
 
   /**
    * Feeds {@code data} cut at {@code cuts} through one parser the way a client connection would
@@ -26,21 +22,11 @@ class ResponseParserTest {
     ResponseParser parser = new ResponseParser(limits);
     int n = 0;
     parser.reset(heads.length > 0 && heads[0]);
-    ByteBuffer acc = direct ? ByteBuffer.allocateDirect(data.length) : ByteBuffer.allocate(data.length);
-    acc.flip();
+    Feed feed = new Feed(data, cuts, direct);
     StringBuilder out = new StringBuilder();
-    ByteArrayOutputStream body = new ByteArrayOutputStream();
-    BodySink sink = slice -> {
-      while (slice.hasRemaining()) body.write(slice.get());
-    };
+    Collect sink = new Collect();
     boolean started = false, inBody = false;
-    int from = 0;
-    for (int k = 0; k <= cuts.length; k++) {
-      int to = k < cuts.length ? cuts[k] : data.length;
-      acc.compact();
-      acc.put(data, from, to - from);
-      acc.flip();
-      from = to;
+    for (ByteBuffer acc; (acc = feed.next()) != null; ) {
       while (true) {
         if (!inBody) {
           if (!acc.hasRemaining()) break;
@@ -61,7 +47,7 @@ class ResponseParserTest {
         }
         if (r == ResponseParser.ERROR) return error(out, parser);
         assertEquals(ResponseParser.BODY_DONE, r);
-        out.append(describe(parser, body)).append('\n');
+        out.append(describe(parser, sink)).append('\n');
         n++;
         parser.reset(n < heads.length && heads[n]);
         started = inBody = false;
@@ -69,7 +55,7 @@ class ResponseParserTest {
     }
     if (started) { // the server closes the connection
       if (parser.endOfInput() == ResponseParser.ERROR) return error(out, parser);
-      out.append(describe(parser, body)).append('\n');
+      out.append(describe(parser, sink)).append('\n');
     }
     return out.toString();
   }
@@ -79,7 +65,7 @@ class ResponseParserTest {
         .toString();
   }
 
-  static String describe(ResponseParser p, ByteArrayOutputStream body) {
+  static String describe(ResponseParser p, Collect body) {
     StringBuilder sb = new StringBuilder();
     sb.append(p.status()).append(" '").append(p.reason()).append("' v=1.").append(p.versionMinor())
         .append(" ka=").append(p.keepAlive()).append(" cl=").append(p.contentLength())
@@ -87,12 +73,15 @@ class ResponseParserTest {
     for (int i = 0; i < p.headerCount(); i++) {
       sb.append(" [").append(p.headerName(i)).append('=').append(p.headerValue(i)).append(']');
     }
-    sb.append(" body=").append(body.toString(StandardCharsets.ISO_8859_1));
+    sb.append(" body=").append(body.take());
     for (int i = 0; i < p.trailerCount(); i++) {
       sb.append(" {").append(p.trailerName(i)).append('=').append(p.trailerValue(i)).append('}');
     }
-    body.reset();
     return sb.toString();
+  }
+
+  static String drive(byte[] data, int[] cuts, boolean direct) {
+    return drive(new HttpLimits(), data, cuts, direct);
   }
 
   static String whole(String s, boolean... heads) {
@@ -146,31 +135,14 @@ class ResponseParserTest {
   @Test
   void everySplitPointAndByteByByteMatchWholeParse() {
     for (String sample : SAMPLES) {
-      byte[] data = bytes(sample);
-      String expected = whole(sample);
-      for (boolean direct : new boolean[] {false, true}) {
-        for (int i = 0; i <= data.length; i++) {
-          assertEquals(expected, drive(new HttpLimits(), data, new int[] {i}, direct),
-              "split at " + i + " of " + sample);
-        }
-        int[] each = new int[data.length];
-        for (int i = 0; i < data.length; i++) each[i] = i;
-        assertEquals(expected, drive(new HttpLimits(), data, each, direct), "byte by byte");
-      }
+      assertEverySplitMatches(whole(sample), sample, ResponseParserTest::drive);
     }
   }
 
   @Test
   void everyPairOfSplitPointsOfChunkedBody() {
     String sample = KEEP_ALIVE_SEQUENCE.substring(KEEP_ALIVE_SEQUENCE.indexOf("HTTP/1.1 200 OK\r\nTransfer"));
-    byte[] data = bytes(sample);
-    String expected = whole(sample);
-    for (int i = 0; i <= data.length; i++) {
-      for (int j = i; j <= data.length; j++) {
-        assertEquals(expected, drive(new HttpLimits(), data, new int[] {i, j}, false),
-            "split at " + i + "," + j);
-      }
-    }
+    assertEveryPairOfSplitsMatches(whole(sample), sample, ResponseParserTest::drive);
   }
 
   @Test
@@ -231,26 +203,6 @@ class ResponseParserTest {
       String r = drive(new HttpLimits(), data, new int[] {i}, false);
       assertTrue(r.endsWith("ERROR " + reason), why + " split at " + i + ": " + r);
     }
-  }
-
-  static String unescape(String s) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c != '\\') {
-        sb.append(c);
-        continue;
-      }
-      char n = s.charAt(++i);
-      if (n == 'r') sb.append('\r');
-      else if (n == 'n') sb.append('\n');
-      else if (n == 't') sb.append('\t');
-      else if (n == 'u') {
-        sb.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
-        i += 4;
-      } else sb.append(n);
-    }
-    return sb.toString();
   }
 
   @Test

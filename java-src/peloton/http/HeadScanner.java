@@ -1,0 +1,236 @@
+package peloton.http;
+
+import static peloton.http.HttpBytes.FIELD_VCHAR;
+import static peloton.http.HttpBytes.TOKEN;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * The head bytes of one message and the scanner of its field sections (header, then trailer),
+ * shared by {@link RequestParser} and {@link ResponseParser}. Each parser scans its own start
+ * line in {@link #buf}, then calls {@link #startFields} and {@link #scanFields}.
+ *
+ * <p>Head bytes are copied in bulk into a reusable growable array ({@link #fill}); field names
+ * are lower-cased in place; each field line is recorded as four offsets in {@link #fields}
+ * (name start, name end, value start, value end, the value without surrounding whitespace).
+ * Errors answer {@link #ERROR} with {@link #errorKind} (and {@link #error} for {@link #BAD}).
+ */
+final class HeadScanner {
+    static final int NEED_MORE = 0;
+    /** The empty line ending the section was read; {@link #pos} is just after it. */
+    static final int DONE = 1;
+    static final int ERROR = -1;
+
+    /** Error kinds: a malformed field line, the section over its byte limit, too many fields. */
+    static final int BAD = 1, TOO_LARGE = 2, TOO_MANY = 3;
+
+    private static final int CHUNK = 4096;
+
+    private static final int F_START = 0, F_NAME = 1, F_VALUE_OWS = 2, F_VALUE = 3,
+            F_FIELD_LF = 4, F_END_LF = 5;
+
+    private final int maxFields;
+    private final boolean bareLf, unfold;
+
+    /** Head bytes: [0, len) read, [0, pos) scanned. */
+    byte[] buf = new byte[1024];
+    int len, pos;
+    /** Offsets of the field lines, four per field. */
+    int[] fields = new int[4 * 16];
+    int fieldCount;
+
+    private int sectionStart, hardLimit, state;
+    private int nameStart, nameEnd, valueStart, valueEnd;
+
+    int errorKind;
+    String error;
+
+    /**
+     * {@code maxFields} per section; {@code bareLf}: a bare LF may end a line; {@code unfold}:
+     * obsolete line folding is replaced by spaces (else it is an error).
+     */
+    HeadScanner(int maxFields, boolean bareLf, boolean unfold) {
+        this.maxFields = maxFields;
+        this.bareLf = bareLf;
+        this.unfold = unfold;
+    }
+
+    /** Forgets all bytes and fields. */
+    void clear() {
+        len = 0;
+        pos = 0;
+        fieldCount = 0;
+        sectionStart = 0;
+    }
+
+    /** Drops a huge head's buffer (call when empty). */
+    void shrink() {
+        if (buf.length > 64 * 1024) buf = new byte[1024];
+    }
+
+    /** Copies up to a few KiB of {@code in} after {@link #len}; false when {@code in} is empty. */
+    boolean fill(ByteBuffer in) {
+        int n = Math.min(in.remaining(), CHUNK);
+        if (n == 0) return false;
+        if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
+        in.get(buf, len, n);
+        len += n;
+        return true;
+    }
+
+    /** Gives the bytes read past {@link #pos} back to {@code in}. */
+    void giveBack(ByteBuffer in) {
+        in.position(in.position() - (len - pos));
+        len = pos;
+    }
+
+    /** A field section starts at {@link #pos}; scanning must stop before {@code limit}. */
+    void startFields(int limit) {
+        state = F_START;
+        sectionStart = fieldCount;
+        hardLimit = limit;
+    }
+
+    private int fail(int kind, String reason) {
+        errorKind = kind;
+        error = reason;
+        return ERROR;
+    }
+
+    /** Scans buf[pos, len) of a field section: NEED_MORE, DONE or ERROR. */
+    int scanFields() {
+        final byte[] b = buf;
+        final int end = len;
+        final int limit = hardLimit;
+        int p = pos;
+        int s = state;
+        while (p < end) {
+            if (p >= limit) return fail(TOO_LARGE, null);
+            int c = b[p] & 0xFF;
+            switch (s) {
+                case F_START:
+                    if (TOKEN[c]) {
+                        if (fieldCount - sectionStart >= maxFields) return fail(TOO_MANY, null);
+                        nameStart = p;
+                        if (c >= 'A' && c <= 'Z') b[p] = (byte) (c + 32);
+                        s = F_NAME;
+                    } else if (c == '\r') {
+                        s = F_END_LF;
+                    } else if (c == '\n') {
+                        if (!bareLf) return fail(BAD, "bare LF");
+                        pos = p + 1;
+                        return DONE;
+                    } else if (c == ' ' || c == '\t') {
+                        if (!unfold) return fail(BAD, "obsolete line folding");
+                        if (fieldCount == sectionStart) return fail(BAD, "whitespace before the first field");
+                        s = unfold(p);
+                    } else {
+                        return fail(BAD, "invalid character in field name");
+                    }
+                    break;
+                case F_NAME: {
+                    int lim = Math.min(end, limit);
+                    while (TOKEN[c]) {
+                        if (c >= 'A' && c <= 'Z') b[p] = (byte) (c + 32);
+                        if (++p == lim) break;
+                        c = b[p] & 0xFF;
+                    }
+                    if (p == lim) continue;
+                    if (c == ':') {
+                        nameEnd = p;
+                        valueStart = -1;
+                        s = F_VALUE_OWS;
+                    } else if (c == ' ' || c == '\t') {
+                        return fail(BAD, "whitespace before colon");
+                    } else if (c == '\r' || c == '\n') {
+                        return fail(BAD, "missing colon in field line");
+                    } else {
+                        return fail(BAD, "invalid character in field name");
+                    }
+                    break;
+                }
+                case F_VALUE_OWS:
+                    if (c == ' ' || c == '\t') break;
+                    if (FIELD_VCHAR[c]) {
+                        valueStart = p;
+                        valueEnd = p + 1;
+                        s = F_VALUE;
+                        break;
+                    }
+                    // fall through: CR, LF or a control character end or break the (empty) value
+                case F_VALUE: {
+                    int lim = Math.min(end, limit);
+                    int ve = valueEnd;
+                    while (true) {
+                        if (FIELD_VCHAR[c]) {
+                            ve = p + 1;
+                        } else if (c != ' ' && c != '\t') {
+                            break;
+                        }
+                        if (++p == lim) break;
+                        c = b[p] & 0xFF;
+                    }
+                    valueEnd = ve;
+                    if (p == lim) continue;
+                    if (c == '\r') {
+                        s = F_FIELD_LF;
+                    } else if (c == '\n') {
+                        if (!bareLf) return fail(BAD, "bare LF");
+                        endField(p);
+                        s = F_START;
+                    } else {
+                        return fail(BAD, "invalid character in field value");
+                    }
+                    break;
+                }
+                case F_FIELD_LF:
+                    if (c != '\n') return fail(BAD, "bare CR");
+                    endField(p);
+                    s = F_START;
+                    break;
+                case F_END_LF:
+                    if (c != '\n') return fail(BAD, "bare CR");
+                    pos = p + 1;
+                    return DONE;
+                default:
+                    throw new IllegalStateException("state " + s);
+            }
+            p++;
+        }
+        pos = p;
+        state = s;
+        return NEED_MORE;
+    }
+
+    // Obsolete line folding: reopen the previous field, its line break becoming spaces.
+    private int unfold(int p) {
+        fieldCount--;
+        int i = 4 * fieldCount;
+        nameStart = fields[i];
+        nameEnd = fields[i + 1];
+        valueStart = fields[i + 2];
+        valueEnd = fields[i + 3];
+        buf[p - 1] = ' ';
+        if (buf[p - 2] == '\r') buf[p - 2] = ' ';
+        if (valueStart == valueEnd) {
+            valueStart = -1;
+            return F_VALUE_OWS;
+        }
+        return F_VALUE;
+    }
+
+    private void endField(int p) {
+        if (valueStart < 0) {
+            valueStart = p;
+            valueEnd = p;
+        }
+        int i = 4 * fieldCount;
+        if (i + 4 > fields.length) fields = Arrays.copyOf(fields, fields.length * 2);
+        fields[i] = nameStart;
+        fields[i + 1] = nameEnd;
+        fields[i + 2] = valueStart;
+        fields[i + 3] = valueEnd;
+        fieldCount++;
+    }
+}
