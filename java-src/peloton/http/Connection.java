@@ -212,7 +212,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
           int r = parser.parseBody(in, this);
           if (dispatchWhenParsed) {
             dispatchWhenParsed = false;
-            dispatchStreaming();
+            startHandler(); // the handler runs while its body is still arriving
             if (state != S_BODY) {
               continue; // the handler answered at once; the rest of the body is not wanted
             }
@@ -288,16 +288,6 @@ final class Connection implements Reactor.IoHandler, BodySink {
     dispatchWhenParsed = true;
   }
 
-  /** The handler runs while its body is still arriving. */
-  private void dispatchStreaming() {
-    headStart = 0;
-    Exchange ex = exchange;
-    if (server.options.executor != null) {
-      server.options.executor.execute(() -> runHandler(ex));
-    } else {
-      runHandler(ex);
-    }
-  }
 
   /** Stops reading until the handler takes the body chunk it was given. */
   private void waitForBodyConsumer() {
@@ -335,6 +325,11 @@ final class Connection implements Reactor.IoHandler, BodySink {
 
   private void dispatch() {
     state = S_HANDLING;
+    startHandler();
+  }
+
+  /** Runs the handler now, or on the executor; a streamed body may still be arriving. */
+  private void startHandler() {
     headStart = 0;
     Exchange ex = exchange;
     if (server.options.executor != null) {
