@@ -18,7 +18,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Runs every clojure.test namespace under {@code test/clojure} through JUnit, one dynamic test per
  * test var, so Surefire counts each {@code deftest} and a failing {@code is} fails the build. It also
- * loads every library namespace under {@code clj-src} and fails if loading prints a reflection warning.
+ * loads every library namespace under {@code clj-src} and fails if loading prints a reflection warning
+ * or a public var has no docstring.
  */
 class ClojureTests {
 
@@ -44,6 +45,8 @@ class ClojureTests {
       "      (require nsym))",
       "    (when (.contains (str err) \"Reflection warning\")",
       "      (throw (AssertionError. (str err))))",
+      "    (when-let [undocumented (seq (for [[s v] (ns-publics nsym) :when (not (:doc (meta v)))] s))]",
+      "      (throw (AssertionError. (str nsym \" has public vars without a docstring: \" (vec undocumented)))))",
       "    nil))");
 
   private static List<String> namespacesUnder(String dir) throws IOException {
@@ -72,7 +75,7 @@ class ClojureTests {
     List<DynamicNode> nodes = new ArrayList<>();
     List<DynamicTest> loads = new ArrayList<>();
     for (String ns : namespacesUnder("clj-src")) {
-      loads.add(DynamicTest.dynamicTest(ns + " loads without reflection warnings",
+      loads.add(DynamicTest.dynamicTest(ns + " loads without reflection warnings, all public vars documented",
           () -> loadChecked.invoke(Clojure.read(ns))));
     }
     nodes.add(DynamicContainer.dynamicContainer("library namespaces", loads));
