@@ -25,8 +25,7 @@
   (:import (de.bwaldvogel.mongo MongoServer)
            (de.bwaldvogel.mongo.backend.h2 H2Backend)
            (java.io File IOException)
-           (java.net InetSocketAddress StandardSocketOptions)
-           (java.nio.channels ServerSocketChannel)
+           (java.net InetSocketAddress)
            (java.time ZoneOffset)
            (java.time.format DateTimeFormatter)
            (java.util Date)
@@ -201,19 +200,6 @@
   [uri]
   (str/replace (str uri) #"(//[^/@:]*:)[^@/]*@" "$1***@"))
 
-(defn- check-port-free!
-  "Throws an IOException when `port` on `host` is taken. Peloton's server
-  binds with SO_REUSEPORT, so a second Peloton server of the same user would
-  silently share a taken port; a plain bind first makes that an error."
-  [^String host port]
-  (when-not (zero? port)
-    (try
-      (with-open [s (ServerSocketChannel/open)]
-        (.setOption s StandardSocketOptions/SO_REUSEADDR true)
-        (.bind s (InetSocketAddress. host (int port))))
-      (catch IOException e
-        (throw (IOException. (str "cannot listen on " host ":" port ": " (ex-message e)) e))))))
-
 (declare stop!)
 
 (defn start!
@@ -231,7 +217,6 @@
   (let [db (fut)
         files (httpd/create-file-handler (or files-dir (default-files-dir)))
         ;; The HTTP port first: when it is taken, nothing else has started.
-        _ (check-port-free! host port)
         server (apply httpd/serve! {:port port :host host} (routes db files))
         sys (atom {:server server
                    :port (httpd/port server)
