@@ -166,7 +166,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
     in.flip();
     if (state == S_HANDLING || state == S_DONE || pending != null) {
       // Not our turn to parse: keep the bytes (bounded) and read on, to see a client leave.
-      if (state != S_DONE) {
+      if (state != S_DONE || taker != null) {
         hold(in);
       }
       return;
@@ -195,6 +195,9 @@ final class Connection implements Reactor.IoHandler, BodySink {
     try {
       while (true) {
         if (state == S_CLOSED || state == S_DONE) {
+          if (taker != null && state == S_DONE && in.hasRemaining()) {
+            hold(in); // bytes after an upgrade request belong to the next protocol
+          }
           return;
         }
         if (state == S_HANDLING || queued > server.options.highWaterMark) {
@@ -454,6 +457,14 @@ final class Connection implements Reactor.IoHandler, BodySink {
       unpauseBodyClock();
       discarding = true;
       discarded = 0;
+    }
+    if (taker != null && !bodyUnread) {
+      state = S_DONE; // what arrives from here on belongs to the next protocol: hold it
+      setInterest(SelectionKey.OP_READ, false);
+      if (!inProcess) {
+        flush();
+      }
+      return;
     }
     if (!ex.keepAlive || server.draining) {
       if (bodyUnread) {
@@ -797,6 +808,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
         startLinger();
         return;
       }
+      if (taker != null && state == S_DONE && exchange == null) {
+        finishHandOver();
+        return;
+      }
     } else {
       setWriteInterest(true);
     }
@@ -858,6 +873,46 @@ final class Connection implements Reactor.IoHandler, BodySink {
     if (next != ops) {
       key.interestOps(next);
     }
+  }
+
+  /** What takes a connection's channel over after a protocol upgrade (see {@link #handOver}). */
+  interface Taker {
+    /**
+     * Called on the reactor thread once the upgrade answer is written: the channel (still
+     * registered, with no interest ops: attach a new {@link Reactor.IoHandler} to {@code key}
+     * and set the ops it wants), and the bytes the client sent after the upgrade request
+     * (read mode, possibly empty).
+     */
+    void take(SocketChannel ch, SelectionKey key, ByteBuffer leftover);
+  }
+
+  private Taker taker;
+
+  /**
+   * Hands the channel over to another protocol (WebSocket after a 101) once the current
+   * exchange's answer is complete and written: this connection then stops reading, forgets the
+   * channel without closing it, leaves the server's books and gives {@code t} the channel, its
+   * key and what was read past the request. If the client goes away first, nothing is handed.
+   * Call on the reactor thread, before the answer completes.
+   */
+  void handOver(Taker t) {
+    taker = t;
+  }
+
+  private void finishHandOver() {
+    Taker t = taker;
+    taker = null;
+    ByteBuffer rest = pending != null ? pending : ByteBuffer.allocate(0);
+    pending = null;
+    state = S_CLOSED; // no longer ours; close() does nothing from here on
+    if (acc != null) {
+      rs.giveBuffer(acc);
+      acc = null;
+    }
+    rs.remove(this);
+    setWriteInterest(false);
+    setInterest(SelectionKey.OP_READ, false);
+    t.take(ch, key, rest);
   }
 
   /** Closes the socket and releases everything; the current exchange becomes finished. */
