@@ -17,7 +17,10 @@
   `:malformed` (not HTTP/1.1), `:too-large` (body over `:max-body`),
   `:pool-full` (every connection busy and the wait queue full) or `:closed`
   (the client was closed). A bad URL or header fails it with an
-  IllegalArgumentException. Only `http://` URLs: no TLS."
+  IllegalArgumentException. Only `http://` URLs: no TLS.
+
+  Times (`:timeout`, `:connect-timeout`, `:idle-timeout`) are in seconds,
+  fractions allowed, as everywhere in `peloton.reactor` and `peloton.httpd`."
   (:require [peloton.options :as options])
   (:import (java.nio.charset StandardCharsets)
            (java.util LinkedHashMap Map)

@@ -14,7 +14,10 @@
         [:GET #\"^/$\" on-index])
 
   Handlers run on the connection's reactor thread unless `:executor` is given:
-  never block there. A handler that throws gets a 500 and a log line."
+  never block there. A handler that throws gets a 500 and a log line.
+
+  Times (`:idle-timeout`, `stop-server!`'s grace ...) are in seconds,
+  fractions allowed, as in `peloton.reactor`."
   (:require [clojure.string :as str]
             [clojure.tools.logging :as log]
             [peloton.options :as options]
