@@ -497,7 +497,7 @@ class HttpServerLifeTest {
         clients.add(c);
         c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
       }
-      CompletableFuture<Void> stopped = server.stop(5, TimeUnit.SECONDS);
+      peloton.fut.Fut<Void> stopped = server.stop(5, TimeUnit.SECONDS);
       hold.countDown();
       for (RawHttp c : clients) {
         RawHttp.Response r = c.read();
