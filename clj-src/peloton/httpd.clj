@@ -40,12 +40,19 @@
   (keyword (.method conn)))
 
 (defn request-uri
-  "The raw request-target, e.g. `\"/search?q=x\"`."
+  "The raw request-target as the client sent it, query included, e.g.
+  `\"/search?q=x\"` (not normalized: `\"/a/../b\"` stays as sent). Routes
+  match `request-path`, not this."
   ^String [^Exchange conn]
   (.uri conn))
 
 (defn request-path
-  "The raw path of the request, before any `?`."
+  "The normalized path of the request, before any `?`: what routes match and
+  what Ring's `:uri` is. Percent-encoded unreserved characters are decoded
+  (`/%61b` is `/ab`), other encodings such as `%2F` are kept (upper-cased),
+  and dot segments are removed (`/admin/../public` is `/public`); a path
+  climbing above the root was refused with 400. `(.rawPath conn)` is the path
+  as sent."
   ^String [^Exchange conn]
   (.path conn))
 
@@ -450,6 +457,10 @@
   as `:GET` (which also takes HEAD) or `:any` (see `route-methods`; another
   method is refused at start-up); the first route whose method matches and whose regex is
   found in the path calls `(apply handler conn (concat extra-args groups))`.
+  The regex and its groups see the normalized path (`request-path`: dot
+  segments removed, encoded unreserved characters decoded, `%2F` and other
+  reserved encodings kept), so `/admin/../public` is routed as `/public` and
+  `/%61dmin` as `/admin`; `request-uri` keeps the target as sent.
   No match answers 404. Use a var (`#'handler`) to pick up redefinitions at the
   REPL without restarting."
   [opts & routes]
@@ -476,17 +487,22 @@
   "The Ring request map (per the Ring SPEC) for `conn`: `:server-port`,
   `:server-name`, `:remote-addr`, `:uri`, `:query-string`, `:scheme`,
   `:request-method`, `:protocol`, lower-case `:headers` and `:body` as an
-  InputStream. Also `:peloton/conn`, the connection itself."
+  InputStream. Also `:peloton/conn`, the connection itself, and
+  `:peloton/raw-uri`, the request-target exactly as sent.
+
+  `:uri` is the normalized path (see `request-path`: dot segments removed,
+  encoded unreserved characters decoded, `%2F` kept), the path routes match.
+  `:server-name` and `:server-port` come from an absolute-form target's
+  authority when the target has one (RFC 9112 §3.2.2), else from the Host
+  header (validated by the parser); without a host there, the local address,
+  and without a port, the local port."
   [^Exchange conn]
   (let [^Request r (.request conn)
         local (.localAddress conn)
-        host (.header conn "host")
-        server-name (if host
-                      (let [i (.lastIndexOf ^String host ":")]
-                        (if (and (pos? i) (not (str/ends-with? host "]"))) (subs host 0 i) host))
-                      (some-> local .getHostString))]
-    {:server-port (some-> local .getPort)
-     :server-name server-name
+        host (.host r)
+        port (.port r)]
+    {:server-port (if (neg? port) (some-> local .getPort) port)
+     :server-name (if (str/blank? host) (some-> local .getHostString) host)
      :remote-addr (remote-addr conn)
      :uri (.path conn)
      :query-string (.query conn)
@@ -495,7 +511,8 @@
      :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
      :headers (request-headers conn)
      :body (.bodyInputStream conn)
-     :peloton/conn conn}))
+     :peloton/conn conn
+     :peloton/raw-uri (.uri conn)}))
 
 (defn- set-ring-headers! [^Exchange conn headers]
   (doseq [[k v] headers]

@@ -15,15 +15,15 @@
   on the thread that made them completable, as everywhere in `peloton.fut`."
   (:import (java.util.concurrent CompletionStage)
            (java.util.function Function)
-           (peloton.fut Dofut Fut Fut$Callback Stream)))
+           (peloton.fut Dofut FnStream Fut Fut$Callback Stream)))
 
 (set! *warn-on-reflection* true)
 
 (defn stream
   "Answers a new open stream whose buffer holds `capacity` values (default 16;
   0 makes each put wait for a take)."
-  (^Stream [] (Stream.))
-  (^Stream [capacity] (Stream. (int capacity))))
+  (^Stream [] (FnStream. 16))
+  (^Stream [capacity] (FnStream. (int capacity))))
 
 (defn stream?
   "True when `x` is a stream."
