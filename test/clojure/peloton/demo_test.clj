@@ -72,7 +72,8 @@
           (is (str/includes? (:body (http sys "/files/")) "Static files"))
           (is (= 200 (:status (http sys "/files/style.css"))))
           (is (= 303 (:status (http sys "/files"))))
-          (is (= 404 (:status (http sys "/files/..%2f..%2fpom.xml")))))
+          ;; the parser refuses a dot segment behind an encoded slash before any route
+          (is (= 400 (:status (http sys "/files/..%2f..%2fpom.xml")))))
         (testing "the counter page starts its chunked script"
           (let [req (-> (HttpRequest/newBuilder (URI/create (str (:url sys) "chunked"))) (.build))
                 ^HttpResponse resp (.send client req (HttpResponse$BodyHandlers/ofInputStream))]
