@@ -18,6 +18,7 @@ import java.util.Date;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import org.bson.BsonBinary;
 import org.bson.BsonBinaryReader;
 import org.bson.BsonBinarySubType;
@@ -70,7 +71,9 @@ import org.bson.types.ObjectId;
  *   <tr><td>org.bson.types.Binary</td><td>binary of its subtype</td><td>byte[] (subtype 0), UUID (4), else Binary</td></tr>
  *   <tr><td>ObjectId</td><td>objectId</td><td>ObjectId</td></tr>
  *   <tr><td>Pattern</td><td>regex; flags CASE_INSENSITIVE i, MULTILINE m, DOTALL s, UNICODE_CASE u, COMMENTS x
- *           (other flags rejected)</td><td>Pattern (unknown option letters such as {@code l} ignored)</td></tr>
+ *           (other flags rejected)</td><td>Pattern (unknown option letters such as {@code l} ignored); a
+ *           pattern Java cannot compile (PCRE-only syntax) stays a {@link BsonRegularExpression}, so
+ *           the document is still readable</td></tr>
  *   <tr><td>BsonTimestamp</td><td>timestamp</td><td>BsonTimestamp</td></tr>
  *   <tr><td>MinKey/MaxKey (or BsonMinKey/BsonMaxKey)</td><td>minKey/maxKey</td><td>MinKey/MaxKey</td></tr>
  *   <tr><td>org.bson.types.Code</td><td>JavaScript</td><td>Code</td></tr>
@@ -397,7 +400,11 @@ public final class BsonCodec {
       }
       case REGULAR_EXPRESSION: {
         BsonRegularExpression re = r.readRegularExpression();
-        return Pattern.compile(re.getPattern(), patternFlags(re.getOptions()));
+        try {
+          return Pattern.compile(re.getPattern(), patternFlags(re.getOptions()));
+        } catch (PatternSyntaxException e) {
+          return re; // found by fuzzing: one such regex made the whole document unreadable
+        }
       }
       case TIMESTAMP: return r.readTimestamp();
       case MIN_KEY: r.readMinKey(); return new MinKey();
