@@ -14,9 +14,16 @@
         [:GET #\"^/$\" on-index])
 
   Handlers run on the connection's reactor thread unless `:executor` is given:
-  never block there. A handler that throws gets a 500 and a log line."
+  never block there. A handler may also answer by what it returns: a Ring
+  response map is sent, and a fut that fails gets a 500 and a log line (as a
+  handler that throws does). A handler that has not started its answer after
+  `:response-timeout` seconds gets a 503 and a warning.
+
+  Times (`:idle-timeout`, `stop-server!`'s grace ...) are in seconds,
+  fractions allowed, as in `peloton.reactor`."
   (:require [clojure.string :as str]
             [clojure.tools.logging :as log]
+            [peloton.options :as options]
             [peloton.util :as util])
   (:import (java.io File InputStream)
            (java.nio ByteBuffer)
@@ -101,25 +108,31 @@
   ^String [^Exchange conn]
   (some-> (.remoteAddress conn) .getAddress .getHostAddress))
 
+(defn- form-map
+  "Forms/parseUrlEncoded's map (a java.util.List for a repeated key) as a
+  Clojure map of `key-fn`'d keys to a string or a vector of strings."
+  [^String s key-fn]
+  (if s
+    (into {} (map (fn [[k v]] [(key-fn k) (if (instance? java.util.List v) (vec v) v)]))
+          (Forms/parseUrlEncoded s))
+    {}))
+
 (defn query-data
   "The query string decoded into a map of string keys to string values (a
   vector of values for a repeated key)."
   [^Exchange conn]
-  (if-let [q (.query conn)]
-    (into {} (Forms/parseUrlEncoded q))
-    {}))
+  (form-map (.query conn) identity))
 
 (defn post-data
   "The body decoded as `application/x-www-form-urlencoded` into a map of string
   keys to string values (a vector of values for a repeated key)."
   [^Exchange conn]
-  (into {} (Forms/parseUrlEncoded (.bodyString conn))))
+  (form-map (.bodyString conn) identity))
 
 (defn post-data-map
   "Like `post-data`, with keyword keys."
-  [conn]
-  (into {} (map (fn [[k v]] [(keyword k) (if (instance? java.util.List v) (vec v) v)]))
-        (post-data conn)))
+  [^Exchange conn]
+  (form-map (.bodyString conn) keyword))
 
 (defn finished?
   "True once the response is complete or the client has gone away: a loop that
@@ -242,6 +255,14 @@
 
 ;; ---- files ----
 
+(def ^:private file-handler-options
+  {:classpath? [boolean? "true or false"]
+   :index-file [string? "a file name such as \"index.html\" (nil for none)"]
+   :serve-hidden? [boolean? "true or false"]
+   :mime-types [map? "a map of extension (without the dot) to content type"]
+   :cache-control [string? "a Cache-Control header value"]
+   :class-loader [#(instance? ClassLoader %) "a java.lang.ClassLoader"]})
+
 (defn create-file-handler
   "A route handler serving static files from `dir`, a directory, or from
   classpath resources when `dir` starts with \"classpath:\" (e.g.
@@ -266,9 +287,11 @@
   \".\" are 404), `:mime-types` (a map of extension, without the dot, to
   content type, over the built-in ones), `:cache-control` (a Cache-Control
   value for every file), `:class-loader` (for classpath resources; default the
-  thread's context class loader)."
+  thread's context class loader). Any other key, or a value of the wrong
+  type, is an IllegalArgumentException naming it."
   [dir & opts]
-  (let [m (apply hash-map opts)
+  (let [m (options/check! "create-file-handler" file-handler-options
+                          (options/kv-map "create-file-handler" opts))
         o (FileHandler$Options.)]
     (when (contains? m :index-file) (.indexFile o ^String (:index-file m)))
     (.serveHidden o (boolean (:serve-hidden? m)))
@@ -286,18 +309,97 @@
 
 ;; ---- routing ----
 
+(def route-methods
+  "The methods a route may name (as keywords, any case): the RFC 9110 methods
+  and PATCH; `:any` matches every method."
+  #{:GET :HEAD :POST :PUT :DELETE :CONNECT :OPTIONS :TRACE :PATCH})
+
+(defn- check-route!
+  "Refuses a route that is not `[method regex handler & extra-args]` with a
+  real method, so a typo such as `:FETCH` or `:GTE` fails at start-up instead
+  of answering 404 for ever."
+  [route]
+  (when-not (and (vector? route) (<= 3 (count route)))
+    (throw (IllegalArgumentException.
+            (str "serve!: a route is [method regex handler & extra-args], got " (pr-str route)))))
+  (let [[method re handler] route
+        m (when (or (keyword? method) (string? method))
+            (keyword (str/upper-case (name method))))]
+    (when-not (or (= method :any) (contains? route-methods m))
+      (let [near (when m (options/closest m route-methods))]
+        (throw (IllegalArgumentException.
+                (str "serve!: route " (pr-str (subvec route 0 2)) " has an unknown method "
+                     (pr-str method) (when near (str " (did you mean " (pr-str near) "?)"))
+                     "; valid: :any or one of "
+                     (str/join " " (map pr-str (sort-by name route-methods)))
+                     " (any case)")))))
+    (when-not (instance? Pattern re)
+      (throw (IllegalArgumentException. (str "route needs a regex: " (pr-str re)))))
+    (when-not (ifn? handler)
+      (throw (IllegalArgumentException.
+              (str "serve!: route " (pr-str (subvec route 0 2)) " needs a handler function, got "
+                   (pr-str handler)))))))
+
+(declare send-ring-response!)
+
+(defn- response-map?
+  "True for what looks like a Ring response map (a map with `:status`,
+  `:headers` or `:body`), as opposed to whatever value a handler's last form
+  happened to have."
+  [x]
+  (and (map? x) (or (contains? x :status) (contains? x :body) (contains? x :headers))))
+
+(defn- answer-with-result!
+  "Acts on what a handler returned: a Ring response map is sent (unless the
+  handler already answered); a fut that fails gets a 500 (or a cut connection
+  once the answer started) and a throttled log line naming the route; a fut of
+  a response map sends it. Anything else is left alone: the handler answers
+  through `conn`, or the response timeout does."
+  [^Exchange conn result]
+  (cond
+    (instance? Fut result)
+    (.onComplete ^Fut result
+                 (reify peloton.fut.Fut$Callback
+                   (call [_ v err]
+                     (cond
+                       err (.handlerFailed conn err)
+                       (and (response-map? v) (not (.isStarted conn))) (send-ring-response! conn v)))))
+    (and (response-map? result) (not (.isStarted conn)))
+    (send-ring-response! conn result))
+  nil)
+
+(defn- route-name
+  "How log lines name a route: its method and regex."
+  ^String [method re]
+  (str (if (= method :any) "ANY" (str/upper-case (name method))) " " (pr-str re)))
+
+(defn- wrap-route
+  "A route handler that names its route on the exchange (for log lines) and
+  acts on what `handler` returns."
+  [^String route handler]
+  (if (instance? HttpHandler handler)
+    (let [^HttpHandler h handler]
+      (reify HttpHandler
+        (handle [_ ex] (.route ex route) (.handle h ex))))
+    (fn
+      ([^Exchange conn]
+       (.route conn route)
+       (answer-with-result! conn (handler conn)))
+      ([^Exchange conn & args]
+       (.route conn route)
+       (answer-with-result! conn (apply handler conn args))))))
+
 (defn- route-handler
   "Turns route vectors `[method regex handler & extra-args]` into a
   `peloton.http.Router`."
   ^Router [routes]
   (let [router (Router.)]
-    (doseq [[method re handler & extra] routes]
-      (when-not (instance? Pattern re)
-        (throw (IllegalArgumentException. (str "route needs a regex: " (pr-str re)))))
+    (doseq [[method re handler & extra :as route] routes]
+      (check-route! route)
       (.add router
             (if (= method :any) nil (str/upper-case (name method)))
             ^Pattern re
-            handler
+            (wrap-route (route-name method re) handler)
             (object-array extra)))
     router))
 
@@ -305,9 +407,46 @@
   (if (instance? HttpHandler f)
     f
     (reify HttpHandler
-      (handle [_ ex] (f ex)))))
+      (handle [_ ex] (answer-with-result! ex (f ex))))))
 
 ;; ---- server ----
+
+(def server-options
+  "The options of `serve!`, `start-server!` and `serve-ring!`, as a
+  `peloton.options` spec: key -> `[predicate what-it-expects]`. Durations are
+  in seconds. Any other key is refused with an error naming it."
+  {:port [options/port? "a port number 0-65535 (0 picks a free one)"]
+   :ports [#(and (sequential? %) (seq %) (every? options/port? %))
+           "a non-empty vector of port numbers 0-65535"]
+   :host [string? "a host name or address string, e.g. \"0.0.0.0\""]
+   :listen-backlog [pos-int? "a positive integer (queued connections)"]
+   :reactors [pos-int? "a positive integer (reactor threads)"]
+   :executor [#(instance? Executor %) "a java.util.concurrent.Executor"]
+   :header-timeout [options/pos-num? "a positive number of seconds"]
+   :idle-timeout [options/pos-num? "a positive number of seconds"]
+   :write-timeout [options/pos-num? "a positive number of seconds"]
+   :max-body [nat-int? "a non-negative integer (bytes)"]
+   :body-buffer-limit [nat-int? "a non-negative integer (bytes)"]
+   :max-request-line [pos-int? "a positive integer (bytes)"]
+   :max-header-bytes [pos-int? "a positive integer (bytes)"]
+   :max-headers [pos-int? "a positive integer"]
+   :response-timeout [options/nat-num? "a non-negative number of seconds (0: off)"]
+   :min-body-rate [nat-int? "a non-negative integer (bytes per second; 0: off)"]
+   :body-rate-grace [options/nat-num? "a non-negative number of seconds"]
+   :shutdown-grace [options/nat-num? "a non-negative number of seconds (nil: no shutdown hook)"]})
+
+(def ^:private ring-options
+  (assoc server-options :async? [boolean? "true or false (a 3-arity async Ring handler)"]))
+
+(defn- check-server-options!
+  "Checks `opts` against `spec` for `where`, and that `:port` and `:ports` are
+  not both given (one of them would be ignored)."
+  [where spec opts]
+  (options/check! where spec opts)
+  (when (and (some? (:port opts)) (some? (:ports opts)))
+    (throw (IllegalArgumentException.
+            (str where ": give :port or :ports, not both; got " (pr-str (select-keys opts [:port :ports]))))))
+  opts)
 
 (defn- options ^HttpServer$Options [opts port]
   (let [o (HttpServer$Options.)
@@ -325,15 +464,19 @@
     (when-let [n (:max-request-line opts)] (set! (.maxRequestLine limits) (int n)))
     (when-let [n (:max-header-bytes opts)] (set! (.maxHeaderBytes limits) (int n)))
     (when-let [n (:max-headers opts)] (set! (.maxHeaders limits) (int n)))
+    (when-some [t (:response-timeout opts)] (set! (.responseTimeoutMillis o) (long (* 1000 t))))
+    (when-some [n (:min-body-rate opts)] (set! (.minBodyRate o) (long n)))
+    (when-some [t (:body-rate-grace opts)] (set! (.bodyRateGraceMillis o) (long (* 1000 t))))
+    (when-some [t (:shutdown-grace opts)] (set! (.shutdownGraceMillis o) (long (* 1000 t))))
     o))
 
 (defrecord Server [servers]
   java.io.Closeable
   (close [_] (doseq [^HttpServer s servers] (.close s))))
 
-(defn start-server!
-  "Starts serving `handler` (a function of `conn`) with the options of `serve!`.
-  Answers a server value for `port` and `stop-server!`."
+(defn- start-checked!
+  "Starts one HttpServer per port of `opts` (already checked) for `handler`;
+  on a failure closes those already started and rethrows."
   [opts handler]
   (let [ports (or (:ports opts) [(or (:port opts) 8080)])
         h (->handler handler)
@@ -346,6 +489,15 @@
                         [] ports)]
     (->Server started)))
 
+(defn start-server!
+  "Starts serving `handler` (a function of `conn`) with the options of `serve!`
+  (an unknown option or a value of the wrong type is an
+  IllegalArgumentException naming it). Answers a server value for `port` and
+  `stop-server!`."
+  [opts handler]
+  (check-server-options! "start-server!" server-options opts)
+  (start-checked! opts handler))
+
 (defn serve!
   "Serves `routes` and answers a server value (stop it with `stop-server!`).
 
@@ -356,19 +508,33 @@
   send a request head), `:idle-timeout` (60 s between keep-alive requests),
   `:write-timeout` (30 s without write progress), `:max-body` (16 MiB),
   `:body-buffer-limit` (1 MiB: larger bodies are streamed to the handler),
-  `:max-request-line` (8 KiB), `:max-header-bytes` (32 KiB), `:max-headers` (100).
+  `:max-request-line` (8 KiB), `:max-header-bytes` (32 KiB), `:max-headers` (100),
+  `:response-timeout` (60 s: a handler that has not started its answer by then
+  gets a 503 and a warning, and its late answer is dropped; 0 turns it off),
+  `:min-body-rate` (240 bytes/s: a request body arriving slower, on average,
+  gets 408; 0 turns it off) after `:body-rate-grace` (5 s), `:shutdown-grace`
+  (nil: when a number of seconds, a JVM shutdown such as SIGTERM stops the
+  server gracefully with that grace, accepting what is already in the backlog).
+  Durations are in seconds (fractions allowed). Any other key, or a value of
+  the wrong type, is an IllegalArgumentException naming the option (and the
+  closest known one): nothing is silently ignored. See `server-options`.
 
   Each route is `[method regex handler & extra-args]`: `method` a keyword such
-  as `:GET` (which also takes HEAD) or `:any`; the first route whose method matches and whose regex is
+  as `:GET` (which also takes HEAD) or `:any` (see `route-methods`; another
+  method is refused at start-up); the first route whose method matches and whose regex is
   found in the path calls `(apply handler conn (concat extra-args groups))`.
   The regex and its groups see the normalized path (`request-path`: dot
   segments removed, encoded unreserved characters decoded, `%2F` and other
   reserved encodings kept), so `/admin/../public` is routed as `/public` and
   `/%61dmin` as `/admin`; `request-uri` keeps the target as sent.
-  No match answers 404. Use a var (`#'handler`) to pick up redefinitions at the
+  No match answers 404. The handler answers through `conn`, or returns a Ring
+  response map, or a fut (of a response map, or of anything once it answered
+  through `conn`); a fut that fails, like a handler that throws, gets a 500 and
+  a log line naming the route. Use a var (`#'handler`) to pick up redefinitions at the
   REPL without restarting."
   [opts & routes]
-  (start-server! opts (route-handler routes)))
+  (check-server-options! "serve!" server-options opts)
+  (start-checked! opts (route-handler routes)))
 
 (defn port
   "The port the (first) server listens on."
@@ -424,7 +590,6 @@
         (doseq [x v] (.addHeader conn k (str x)))
         (.setHeader conn k (str v))))))
 
-(declare send-ring-response!)
 
 (defn- stream-chunks!
   "Sends each value taken from stream `s` as a chunk, waiting for the
@@ -454,8 +619,7 @@
                  (reify peloton.fut.Fut$Callback
                    (call [_ v err]
                      (if err
-                       (do (log/error err "ring response fut failed")
-                           (.fail conn err))
+                       (.handlerFailed conn err)
                        (send-ring-response! conn v)))))
     (let [{:keys [status headers body]} response]
       (.status conn (int (or status 200)))
@@ -489,19 +653,22 @@
   map or a fut of one; with `{:async? true}` it is called with
   `[request respond raise]` as Ring's async handlers are."
   ([handler] (ring-handler handler {}))
-  ([handler {:keys [async?]}]
+  ([handler {:keys [async?] :as opts}]
+   (options/check! "ring-handler" {:async? (:async? ring-options)} opts)
    (if async?
      (fn [conn & _]
        (handler (ring-request conn)
                 (fn [response] (send-ring-response! conn response))
-                (fn [^Throwable t]
-                  (log/error t "async ring handler raised")
-                  (.fail ^Exchange conn t))))
+                (fn [^Throwable t] (.handlerFailed ^Exchange conn t)))
+       nil)
      (fn [conn & _]
-       (send-ring-response! conn (handler (ring-request conn)))))))
+       (send-ring-response! conn (handler (ring-request conn)))
+       nil))))
 
 (defn serve-ring!
   "Serves a Ring handler with the options of `serve!` (`:async? true` for a
-  3-arity handler). Answers a server value for `stop-server!`."
+  3-arity handler; any other key is refused, as by `serve!`). Answers a server
+  value for `stop-server!`."
   [opts handler]
-  (start-server! opts (ring-handler handler opts)))
+  (check-server-options! "serve-ring!" ring-options opts)
+  (start-checked! (dissoc opts :async?) (ring-handler handler (select-keys opts [:async?]))))
