@@ -255,6 +255,14 @@
 
 ;; ---- files ----
 
+(def ^:private file-handler-options
+  {:classpath? [boolean? "true or false"]
+   :index-file [string? "a file name such as \"index.html\" (nil for none)"]
+   :serve-hidden? [boolean? "true or false"]
+   :mime-types [map? "a map of extension (without the dot) to content type"]
+   :cache-control [string? "a Cache-Control header value"]
+   :class-loader [#(instance? ClassLoader %) "a java.lang.ClassLoader"]})
+
 (defn create-file-handler
   "A route handler serving static files from `dir`, a directory, or from
   classpath resources when `dir` starts with \"classpath:\" (e.g.
@@ -279,9 +287,11 @@
   \".\" are 404), `:mime-types` (a map of extension, without the dot, to
   content type, over the built-in ones), `:cache-control` (a Cache-Control
   value for every file), `:class-loader` (for classpath resources; default the
-  thread's context class loader)."
+  thread's context class loader). Any other key, or a value of the wrong
+  type, is an IllegalArgumentException naming it."
   [dir & opts]
-  (let [m (apply hash-map opts)
+  (let [m (options/check! "create-file-handler" file-handler-options
+                          (options/kv-map "create-file-handler" opts))
         o (FileHandler$Options.)]
     (when (contains? m :index-file) (.indexFile o ^String (:index-file m)))
     (.serveHidden o (boolean (:serve-hidden? m)))
@@ -643,7 +653,8 @@
   map or a fut of one; with `{:async? true}` it is called with
   `[request respond raise]` as Ring's async handlers are."
   ([handler] (ring-handler handler {}))
-  ([handler {:keys [async?]}]
+  ([handler {:keys [async?] :as opts}]
+   (options/check! "ring-handler" {:async? (:async? ring-options)} opts)
    (if async?
      (fn [conn & _]
        (handler (ring-request conn)
@@ -660,4 +671,4 @@
   value for `stop-server!`."
   [opts handler]
   (check-server-options! "serve-ring!" ring-options opts)
-  (start-checked! (dissoc opts :async?) (ring-handler handler opts)))
+  (start-checked! (dissoc opts :async?) (ring-handler handler (select-keys opts [:async?]))))
