@@ -304,13 +304,20 @@ public final class Exchange {
   /**
    * Names the route that handles this exchange, for log lines (the Clojure routes set it to
    * their method and regex); null when none was set.
+   *
+   * @param name the route's name, for logs
+   * @return this exchange
    */
   public Exchange route(String name) {
     route = name;
     return this;
   }
 
-  /** The route name set with {@link #route(String)}, or null. */
+  /**
+   * The route name set with {@link #route(String)}, or null.
+   *
+   * @return the route name, or null
+   */
   public String route() {
     return route;
   }
@@ -744,6 +751,8 @@ public final class Exchange {
    * failed: logs the method, path, route and stack trace (the first error of each kind in full,
    * repeats as counts per interval, so a failing handler under load cannot flood the log), then
    * does what {@link #fail(Throwable)} does.
+   *
+   * @param t what the handler threw
    */
   public void handlerFailed(Throwable t) {
     conn.server.errors.report(request.method(), request.target(), route, t);
