@@ -63,26 +63,31 @@ public class MongoCommandException extends ExceptionInfo {
       return new MongoCommandException(-1, null, "reply is not a document", PersistentVector.EMPTY, null);
     }
     Map<?, ?> m = (Map<?, ?>) body;
-    Object ok = m.get(OK);
-    Object we = m.get(WRITE_ERRORS);
+    Object ok = field(m, OK);
+    Object we = field(m, WRITE_ERRORS);
     List<?> writeErrors = we instanceof List ? (List<?>) we : PersistentVector.EMPTY;
     if (!(ok instanceof Number) || ((Number) ok).doubleValue() != 1.0) {
-      return new MongoCommandException(intOf(m.get(CODE)), str(m.get(CODE_NAME_FIELD)), str(m.get(ERRMSG)),
+      return new MongoCommandException(intOf(field(m, CODE)), str(field(m, CODE_NAME_FIELD)), str(field(m, ERRMSG)),
           writeErrors, m);
     }
     if (!writeErrors.isEmpty()) {
       Object first = writeErrors.get(0);
       Map<?, ?> e = first instanceof Map ? (Map<?, ?>) first : Map.of();
-      return new MongoCommandException(intOf(e.get(CODE)), str(e.get(CODE_NAME_FIELD)), str(e.get(ERRMSG)),
+      return new MongoCommandException(intOf(field(e, CODE)), str(field(e, CODE_NAME_FIELD)), str(field(e, ERRMSG)),
           writeErrors, m);
     }
-    Object wce = m.get(WRITE_CONCERN_ERROR);
+    Object wce = field(m, WRITE_CONCERN_ERROR);
     if (wce instanceof Map) {
       Map<?, ?> e = (Map<?, ?>) wce;
-      return new MongoCommandException(intOf(e.get(CODE)), str(e.get(CODE_NAME_FIELD)), str(e.get(ERRMSG)),
+      return new MongoCommandException(intOf(field(e, CODE)), str(field(e, CODE_NAME_FIELD)), str(field(e, ERRMSG)),
           writeErrors, m);
     }
     return null;
+  }
+
+  /** {@code m}'s field {@code k}: by name in a Java-shaped reply ({@code org.bson.Document}). */
+  static Object field(Map<?, ?> m, Keyword k) {
+    return m instanceof org.bson.Document ? m.get(k.getName()) : m.get(k);
   }
 
   private static int intOf(Object o) {
