@@ -26,7 +26,11 @@
   wait for many futs at once; `then`, `recover`, `always` chain callbacks.
 
   Blocking: `@f` and `(deref f ms timeout-val)` block the calling thread: for
-  the REPL and tests only, never on a reactor thread or inside a callback."
+  the REPL and tests only, never on a reactor thread or inside a callback.
+
+  Times here are in milliseconds (`with-timeout`, `deref`), as Clojure's
+  `deref` counts them; `peloton.reactor`, `peloton.http` and `peloton.httpd`
+  take seconds, as the original's `later` did."
   (:require [clojure.walk :as walk])
   (:import (java.util List)
            (java.util.concurrent Executor ScheduledExecutorService)
@@ -144,10 +148,10 @@
   (all xs))
 
 (defn with-timeout
-  "Answers a fut with the outcome of `x`, or failed with a
+  "Fails with a timeout unless `x` completes within `ms` MILLISECONDS (as `deref`).
+  Answers a fut with the outcome of `x`, or failed with a
   `peloton.fut.FutTimeoutException` (a `java.util.concurrent.TimeoutException`
-  whose message gives the timeout) when `x` is not complete within `ms`
-  milliseconds. `x` itself is left alone. The timer runs on `scheduler`, or on
+  whose message gives the timeout) when `x` is not complete in time. `x` itself is left alone. The timer runs on `scheduler`, or on
   one shared daemon thread named peloton-fut-timer; the timeout's callbacks run
   on the timer's thread, so give them an executor if they are slow."
   (^Fut [x ms]

@@ -79,9 +79,18 @@ public final class Exchange {
     return request.target();
   }
 
-  /** The raw path, before any {@code ?}. */
+  /**
+   * The normalized path, before any {@code ?}: what routes match (percent-encoded unreserved
+   * characters decoded, other encodings such as {@code %2F} kept, dot segments removed; see
+   * {@link PathNormalizer}). {@link #rawPath()} is the path as sent.
+   */
   public String path() {
     return request.path();
+  }
+
+  /** The path as the client sent it, before any {@code ?}, not normalized. */
+  public String rawPath() {
+    return request.rawPath();
   }
 
   /** The raw query string without {@code ?}, or null. */
