@@ -219,7 +219,8 @@ class ScriptedServerTest {
     assertEquals(Long.class, st.next().get(5, TimeUnit.SECONDS).get("i").getClass());
     st.cancel();
     assertTrue(killed.await(5, TimeUnit.SECONDS));
-    assertTrue(getMores.get() <= 1, "getMores after cancel: " + getMores.get());
+    // Two takes made room for two documents: at most the two getMores that filled it.
+    assertTrue(getMores.get() <= 2, "getMores: " + getMores.get());
   }
 
   // ---------------------------------------------------------------- SCRAM
