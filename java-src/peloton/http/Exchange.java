@@ -303,9 +303,9 @@ public final class Exchange {
 
   /**
    * Names the route that handles this exchange, for log lines (the Clojure routes set it to
-   * their method and regex).
+   * their method and regex); null when none was set.
    *
-   * @param name how log lines name the route, e.g. {@code GET #"^/users/(\d+)$"}
+   * @param name the route's name, for logs
    * @return this exchange
    */
   public Exchange route(String name) {
@@ -314,9 +314,9 @@ public final class Exchange {
   }
 
   /**
-   * The route name set with {@link #route(String)}.
+   * The route name set with {@link #route(String)}, or null.
    *
-   * @return the route's name, or null when none was set
+   * @return the route name, or null
    */
   public String route() {
     return route;
@@ -752,7 +752,7 @@ public final class Exchange {
    * repeats as counts per interval, so a failing handler under load cannot flood the log), then
    * does what {@link #fail(Throwable)} does.
    *
-   * @param t what the handler failed with
+   * @param t what the handler threw
    */
   public void handlerFailed(Throwable t) {
     conn.server.errors.report(request.method(), request.target(), route, t);

@@ -94,6 +94,8 @@ public final class Request {
      * The raw path as sent: the target before '?'. For an absolute-form target
      * ({@code http://host/p?q}) the path component ({@code /p}, or "/" when empty); for the
      * asterisk and authority forms the target itself.
+     *
+     * @return the raw path
      */
     public String rawPath() { return pathEnd == pathStart ? "/" : str(head, pathStart, pathEnd); }
 
@@ -102,10 +104,16 @@ public final class Request {
      * (RFC 9112 §3.2.2: it overrides Host), else from the Host header (validated: a reg-name,
      * IPv4 address or bracketed IP literal, as sent); null when neither names one (HTTP/1.0
      * without Host). May be empty: {@code Host:} with no value is allowed.
+     *
+     * @return the host, or null
      */
     public String host() { return authStart < 0 ? null : str(head, authStart, authHostEnd); }
 
-    /** The port given with {@link #host()} (the target's or the Host header's), or -1 when none. */
+    /**
+     * The port given with {@link #host()} (the target's or the Host header's), or -1 when none.
+     *
+     * @return the port, or -1
+     */
     public int port() { return authStart < 0 ? -1 : HttpBytes.authorityPort(head, authHostEnd, authEnd); }
 
     /**
