@@ -722,6 +722,29 @@ final class Connection implements Reactor.IoHandler, BodySink {
     rs.remove(this);
   }
 
+  /**
+   * Gives the channel to another protocol after its handshake (see {@link Exchange#detach}): the
+   * server forgets the connection without closing it, and {@code to} gets its key and the bytes
+   * read past the request head. Runs as a task, so those bytes have all been held by then.
+   */
+  void detach(Exchange ex, Exchange.Takeover to) {
+    flush();
+    if (state == S_CLOSED || ex != exchange || queued > 0 || state != S_HANDLING) {
+      close();
+      to.take(null, null);
+      return;
+    }
+    ByteBuffer rest = pending != null ? pending : ByteBuffer.allocate(0);
+    SelectionKey k = key;
+    pending = null;
+    exchange = null;
+    ex.markFinished();
+    state = S_CLOSED;
+    key = null;
+    rs.remove(this);
+    to.take(k, rest);
+  }
+
   boolean isIdle() {
     return exchange == null && headStart == 0 && outq.isEmpty() && acc == null
         && (state == S_HEAD);

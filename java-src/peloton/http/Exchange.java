@@ -481,6 +481,29 @@ public final class Exchange {
     }
   }
 
+  /** Receives a connection handed over by {@link #detach}. */
+  @FunctionalInterface
+  public interface Takeover {
+    /**
+     * Called on the reactor thread with the channel's selection key (attach a handler of your own
+     * to it) and the bytes the client sent after the request head; {@code key} is null when the
+     * connection closed first, or still had a response to write.
+     */
+    void take(java.nio.channels.SelectionKey key, ByteBuffer leftover);
+  }
+
+  /**
+   * Hands the connection to another protocol, as a WebSocket upgrade does: the server lets go of
+   * the channel without closing it and calls {@code to} on the reactor thread. No response may
+   * have been started; the new owner writes everything from here on.
+   */
+  public void detach(Takeover to) {
+    if (phase != NOT_STARTED) {
+      throw new IllegalStateException("the response was already started");
+    }
+    conn.reactor.submit(() -> conn.detach(this, to));
+  }
+
   boolean bodyAllowed() {
     return !headOnly && status != 204 && status != 304 && status >= 200;
   }

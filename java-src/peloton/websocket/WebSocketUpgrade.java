@@ -1,0 +1,122 @@
+package peloton.websocket;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import peloton.fut.Fut;
+import peloton.http.Exchange;
+
+/**
+ * The server side of the opening handshake: checks a request and turns its connection into a
+ * {@link WebSocket}.
+ *
+ * <pre>{@code
+ * HttpServer.start(options, ex -> {
+ *   if (WebSocketUpgrade.isUpgrade(ex)) {
+ *     WebSocketUpgrade.upgrade(ex, new WebSocket.Listener() {
+ *       public Fut onText(WebSocket ws, String text) { return ws.sendText(text); }
+ *     }, new WebSocketOptions(), null);
+ *   } else {
+ *     ex.sendStatus(404, "not found\n");
+ *   }
+ * });
+ * }</pre>
+ */
+public final class WebSocketUpgrade {
+  private WebSocketUpgrade() {}
+
+  /** True when the request asks for a WebSocket ({@code Upgrade: websocket}). */
+  public static boolean isUpgrade(Exchange ex) {
+    return Handshake.hasToken(ex.request().headers("upgrade"), "websocket");
+  }
+
+  /** The subprotocols the client offered ({@code Sec-WebSocket-Protocol}), in its order. */
+  public static List<String> offeredSubprotocols(Exchange ex) {
+    return Handshake.tokens(ex.request().headers("sec-websocket-protocol"));
+  }
+
+  /**
+   * Answers the handshake and hands the connection to {@code listener}. A request that is not a
+   * valid WebSocket handshake is answered here (400, 405, or 426 with {@code
+   * Sec-WebSocket-Version: 13}) and the fut fails with a {@link WebSocketException}; otherwise the
+   * fut delivers the open {@link WebSocket} (after {@link WebSocket.Listener#onOpen}).
+   *
+   * @param subprotocol the subprotocol to answer, or null; it is answered only when the client
+   *     offered it
+   */
+  public static Fut upgrade(Exchange ex, WebSocket.Listener listener, WebSocketOptions options,
+      String subprotocol) {
+    options.validate();
+    String problem = null;
+    int status = 400;
+    if (!"GET".equals(ex.method())) {
+      status = 405;
+      problem = "a WebSocket handshake must be a GET";
+      ex.setHeader("Allow", "GET");
+    } else if (ex.request().versionMinor() < 1) {
+      problem = "a WebSocket handshake needs HTTP/1.1";
+    } else if (!isUpgrade(ex)) {
+      status = 426;
+      problem = "this resource speaks WebSocket only";
+      ex.setHeader("Upgrade", "websocket");
+      ex.setHeader("Connection", "Upgrade");
+      ex.setHeader("Sec-WebSocket-Version", "13");
+    } else if (!Handshake.hasToken(ex.request().headers("connection"), "upgrade")) {
+      problem = "Connection: Upgrade is missing";
+    } else if (!"13".equals(trim(ex.header("sec-websocket-version")))) {
+      status = 426;
+      problem = "only WebSocket version 13 is spoken";
+      ex.setHeader("Sec-WebSocket-Version", "13");
+    } else if (!Handshake.isValidKey(trim(ex.header("sec-websocket-key")))) {
+      problem = "Sec-WebSocket-Key is missing or not 16 bytes in base64";
+    }
+    if (problem != null) {
+      ex.sendStatus(status, problem + "\n");
+      return Fut.failed(new WebSocketException(WebSocketException.Kind.HANDSHAKE, ex.uri(),
+          status, problem));
+    }
+    String chosen = null;
+    if (subprotocol != null && offeredSubprotocols(ex).contains(subprotocol)) {
+      chosen = subprotocol;
+    }
+    PerMessageDeflate deflate = options.compression
+        ? PerMessageDeflate.accept(Handshake.joined(ex.request().headers("sec-websocket-extensions")),
+            options.compressionLevel)
+        : null;
+    StringBuilder head = new StringBuilder(256)
+        .append("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
+        .append("Sec-WebSocket-Accept: ")
+        .append(Handshake.accept(trim(ex.header("sec-websocket-key")))).append("\r\n");
+    if (chosen != null) {
+      head.append("Sec-WebSocket-Protocol: ").append(chosen).append("\r\n");
+    }
+    if (deflate != null) {
+      head.append("Sec-WebSocket-Extensions: ").append(deflate.response).append("\r\n");
+    }
+    byte[] first = head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII);
+    String proto = chosen;
+    Fut result = new Fut();
+    ex.detach((key, leftover) -> {
+      if (key == null) {
+        result.fail(new WebSocketException(WebSocketException.Kind.RESET, ex.uri(), 0,
+            "the connection closed before the upgrade"));
+        return;
+      }
+      WsConnection ws = new WsConnection(ex.reactor(),
+          Transport.plain((java.nio.channels.SocketChannel) key.channel()), false, options,
+          listener, deflate, proto);
+      try {
+        ws.start(key, first, leftover);
+        result.deliver(ws);
+      } catch (IOException | RuntimeException e) {
+        ws.abort();
+        result.fail(e);
+      }
+    });
+    return result;
+  }
+
+  private static String trim(String s) {
+    return s == null ? null : s.trim();
+  }
+}
