@@ -17,7 +17,8 @@
   never block there. A handler that throws gets a 500 and a log line."
   (:require [clojure.string :as str]
             [clojure.tools.logging :as log]
-            [peloton.util :as util])
+            [peloton.util :as util]
+            [peloton.ws :as ws])
   (:import (java.io File InputStream)
            (java.nio ByteBuffer)
            (java.util.concurrent Executor TimeUnit)
@@ -398,6 +399,7 @@
      :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
      :headers (request-headers conn)
      :body (.bodyInputStream conn)
+     :websocket? (ws/upgrade-request? conn)
      :peloton/conn conn}))
 
 (defn- set-ring-headers! [^Exchange conn headers]
@@ -430,7 +432,9 @@
   "Sends a Ring response map on `conn`. The body may be a String, bytes, an
   InputStream, a File (sent with sendfile), a seq of strings, nil, or beyond
   Ring a `peloton.fut.Stream` (sent chunked, with backpressure). The response
-  itself may be a fut of a response map."
+  itself may be a fut of a response map. A WebSocket response (Ring SPEC 1.11:
+  `:ring.websocket/listener`, optional `:ring.websocket/protocol`) upgrades the
+  connection (see `peloton.ws`)."
   [^Exchange conn response]
   (if (instance? Fut response)
     (.onComplete ^Fut response
@@ -440,6 +444,9 @@
                        (do (log/error err "ring response fut failed")
                            (.fail conn err))
                        (send-ring-response! conn v)))))
+    (if (contains? response :ring.websocket/listener)
+      (ws/upgrade! conn (:ring.websocket/listener response)
+                   (if-let [p (:ring.websocket/protocol response)] {:protocol p} {}))
     (let [{:keys [status headers body]} response]
       (.status conn (int (or status 200)))
       (set-ring-headers! conn headers)
@@ -464,7 +471,7 @@
                         (doseq [x body] (.sendChunk conn (str x)))
                         (.finishChunked conn))
         :else (throw (IllegalArgumentException.
-                      (str "unsupported Ring body type: " (class body))))))))
+                      (str "unsupported Ring body type: " (class body)))))))))
 
 (defn ring-handler
   "Adapts a Ring handler to a Peloton handler of `conn` (usable with

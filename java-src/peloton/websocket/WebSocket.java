@@ -89,6 +89,12 @@ public interface WebSocket {
   /** The reactor that owns this connection. */
   Reactor reactor();
 
+  /** The object last given to {@link #attach}, or null: per-connection state of the application. */
+  Object attachment();
+
+  /** Keeps {@code o} with this connection (see {@link #attachment()}). */
+  void attach(Object o);
+
   /**
    * What a WebSocket tells its application; the methods run on the connection's reactor, one at a
    * time. A {@code Fut} answered by {@link #onText} or {@link #onBinary} that is not yet complete

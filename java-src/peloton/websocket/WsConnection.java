@@ -63,6 +63,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
   private Timer pingTimer;
   private long lastRead;
   private boolean awaitingPong;
+  private volatile Object attachment;
 
   WsConnection(Reactor reactor, Transport transport, boolean client, WebSocketOptions options,
       Listener listener, PerMessageDeflate deflate, String subprotocol) {
@@ -686,6 +687,16 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
   @Override
   public Reactor reactor() {
     return reactor;
+  }
+
+  @Override
+  public Object attachment() {
+    return attachment;
+  }
+
+  @Override
+  public void attach(Object o) {
+    attachment = o;
   }
 
   @Override
