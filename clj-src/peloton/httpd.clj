@@ -17,6 +17,7 @@
   never block there. A handler that throws gets a 500 and a log line."
   (:require [clojure.string :as str]
             [clojure.tools.logging :as log]
+            [peloton.sse :as sse]
             [peloton.util :as util]
             [peloton.ws :as ws])
   (:import (java.io File InputStream)
@@ -434,7 +435,8 @@
   Ring a `peloton.fut.Stream` (sent chunked, with backpressure). The response
   itself may be a fut of a response map. A WebSocket response (Ring SPEC 1.11:
   `:ring.websocket/listener`, optional `:ring.websocket/protocol`) upgrades the
-  connection (see `peloton.ws`)."
+  connection (see `peloton.ws`); one made by `peloton.sse/response` streams
+  Server-Sent Events."
   [^Exchange conn response]
   (if (instance? Fut response)
     (.onComplete ^Fut response
@@ -444,9 +446,12 @@
                        (do (log/error err "ring response fut failed")
                            (.fail conn err))
                        (send-ring-response! conn v)))))
-    (if (contains? response :ring.websocket/listener)
+    (cond
+      (contains? response :ring.websocket/listener)
       (ws/upgrade! conn (:ring.websocket/listener response)
                    (if-let [p (:ring.websocket/protocol response)] {:protocol p} {}))
+      (contains? response ::sse/events) (sse/send-ring-response! conn response)
+      :else
     (let [{:keys [status headers body]} response]
       (.status conn (int (or status 200)))
       (set-ring-headers! conn headers)
