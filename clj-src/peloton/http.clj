@@ -17,9 +17,17 @@
   `:malformed` (not HTTP/1.1), `:too-large` (body over `:max-body`),
   `:pool-full` (every connection busy and the wait queue full) or `:closed`
   (the client was closed). A bad URL or header fails it with an
+<<<<<<< HEAD
   IllegalArgumentException. Only `http://` URLs: no TLS."
   (:require [peloton.options :as options]
             [peloton.ws :as ws])
+=======
+  IllegalArgumentException. Only `http://` URLs: no TLS.
+
+  Times (`:timeout`, `:connect-timeout`, `:idle-timeout`) are in seconds,
+  fractions allowed, as everywhere in `peloton.reactor` and `peloton.httpd`."
+  (:require [peloton.options :as options])
+>>>>>>> main
   (:import (java.nio.charset StandardCharsets)
            (java.util LinkedHashMap Map)
            (java.util.function Function)
@@ -29,16 +37,32 @@
 
 (set! *warn-on-reflection* true)
 
+(def client-options
+  "The options of `client`, as a `peloton.options` spec (key ->
+  `[predicate what-it-expects]`); any other key is refused."
+  {:reactors [#(instance? ReactorGroup %) "a peloton.reactor.ReactorGroup"]
+   :connect-timeout [options/pos-num? "a positive number of seconds"]
+   :timeout [options/pos-num? "a positive number of seconds"]
+   :idle-timeout [options/pos-num? "a positive number of seconds"]
+   :max-connections [pos-int? "a positive integer (connections per host)"]
+   :max-waiters [nat-int? "a non-negative integer (queued requests per host)"]
+   :max-redirects [nat-int? "a non-negative integer"]
+   :max-body [nat-int? "a non-negative integer (bytes)"]
+   :user-agent [string? "a string"]})
+
 (defn client
-  "Makes a client with its own connection pools. Options (defaults):
+  "Makes a client with its own connection pools. Times are in seconds.
+  Options (defaults):
   `:reactors` a `peloton.reactor.ReactorGroup` (the current reactor, or the
   shared one, when a host's pool is made), `:connect-timeout` (10 s),
   `:timeout` (60 s for a whole exchange), `:idle-timeout` (30 s),
   `:max-connections` per host (16), `:max-waiters` per host (1024),
   `:max-redirects` (5), `:max-body` (64 MiB), `:user-agent` (\"peloton\").
-  Times are in seconds. Close it with `close-client!`."
+  An unknown key or a value of the wrong type is an IllegalArgumentException
+  naming it. Close it with `close-client!`."
   ([] (client {}))
   ([opts]
+   (options/check! "client" client-options opts)
    (let [o (HttpClient$Options.)
          ms (fn [s] (long (* 1000 s)))]
      (when-let [g (:reactors opts)] (set! (.group o) ^ReactorGroup g))
@@ -104,19 +128,37 @@
     (when (= as :stream) (.stream req true))
     req))
 
+(def request-options
+  "The options of `request!` (and `get!`, `post!` ...), as a
+  `peloton.options` spec (key -> `[predicate what-it-expects]`); any other key
+  fails the answered fut with an IllegalArgumentException naming it."
+  {:method [#(or (keyword? %) (string? %)) "a keyword or string, e.g. :get"]
+   :headers [map? "a map of header name to value"]
+   :params [#(or (map? %) (and (sequential? %) (every? (fn [e] (and (sequential? e) (= 2 (count e)))) %)))
+            "a map (or a sequence of [name value] pairs)"]
+   :body [#(or (string? %) (bytes? %)) "a String (sent as UTF-8) or bytes"]
+   :timeout [options/pos-num? "a positive number of seconds"]
+   :follow-redirects? [boolean? "true or false"]
+   :max-redirects [nat-int? "a non-negative integer"]
+   :as [#{:string :bytes :stream} "one of :string :bytes :stream"]
+   :client [#(instance? HttpClient %) "a client made by peloton.http/client"]})
+
 (defn request!
   "Sends a request to `url` (\"http://host[:port]/path?query\") and answers a
   fut of `{:status :reason :headers :url :body}` (see the namespace doc).
-  Options, as a map or as keyword arguments:
+  Options, as a map or as keyword arguments (`:timeout` in seconds):
   `:method` (:get; any keyword or string), `:headers` (a map),
   `:params` (a map: the query string, or for a :post without `:body` a form
   body), `:body` (a String, sent as UTF-8, or bytes), `:timeout` (seconds for
   the whole exchange, redirects and a streamed body included; default the
   client's, 60 s), `:follow-redirects?` (false; 301/302/303/307/308, a 303 or a
   POST's 301/302 turning into a GET), `:max-redirects` (5), `:as` (:string,
-  :bytes or :stream), `:client` (a `client`; default a shared one)."
+  :bytes or :stream), `:client` (a `client`; default a shared one). Any
+  other key, or a value of the wrong type, fails the fut with an
+  IllegalArgumentException naming the option (and the closest known one)."
   [url & {:as opts}]
   (try
+    (options/check! "request!" request-options opts)
     (let [^HttpClient c (or (:client opts) @default-client)
           as (:as opts :string)
           ^Fut f (.request c (->request url opts))]
