@@ -17,17 +17,12 @@
   `:malformed` (not HTTP/1.1), `:too-large` (body over `:max-body`),
   `:pool-full` (every connection busy and the wait queue full) or `:closed`
   (the client was closed). A bad URL or header fails it with an
-<<<<<<< HEAD
-  IllegalArgumentException. Only `http://` URLs: no TLS."
-  (:require [peloton.options :as options]
-            [peloton.ws :as ws])
-=======
   IllegalArgumentException. Only `http://` URLs: no TLS.
 
   Times (`:timeout`, `:connect-timeout`, `:idle-timeout`) are in seconds,
   fractions allowed, as everywhere in `peloton.reactor` and `peloton.httpd`."
-  (:require [peloton.options :as options])
->>>>>>> main
+  (:require [peloton.options :as options]
+            [peloton.ws :as ws])
   (:import (java.nio.charset StandardCharsets)
            (java.util LinkedHashMap Map)
            (java.util.function Function)

@@ -20,14 +20,10 @@
   fractions allowed, as in `peloton.reactor`."
   (:require [clojure.string :as str]
             [clojure.tools.logging :as log]
-<<<<<<< HEAD
+            [peloton.options :as options]
             [peloton.sse :as sse]
             [peloton.util :as util]
             [peloton.ws :as ws])
-=======
-            [peloton.options :as options]
-            [peloton.util :as util])
->>>>>>> main
   (:import (java.io File InputStream)
            (java.nio ByteBuffer)
            (java.util.concurrent Executor TimeUnit)
@@ -517,13 +513,9 @@
      :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
      :headers (request-headers conn)
      :body (.bodyInputStream conn)
-<<<<<<< HEAD
      :websocket? (ws/upgrade-request? conn)
-     :peloton/conn conn}))
-=======
      :peloton/conn conn
      :peloton/raw-uri (.uri conn)}))
->>>>>>> main
 
 (defn- set-ring-headers! [^Exchange conn headers]
   (doseq [[k v] headers]
