@@ -13,6 +13,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import peloton.fut.Fut;
 import peloton.fut.Stream;
 
@@ -28,6 +30,7 @@ import peloton.fut.Stream;
  * is true and further writes are ignored.
  */
 public final class Exchange {
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
   private static final byte[] EMPTY = new byte[0];
 
   final Connection conn;
@@ -54,6 +57,8 @@ public final class Exchange {
   long declaredLength = -1;
   long written;
   private volatile boolean finished;
+  boolean timedOut; // answered 503 at the response timeout: a later answer is dropped
+  private volatile String route;
 
   Exchange(Connection conn, Request request) {
     this.conn = conn;
@@ -244,6 +249,20 @@ public final class Exchange {
   /** The reactor that owns this exchange's connection: schedule follow-up work there. */
   public peloton.reactor.Reactor reactor() {
     return conn.reactor;
+  }
+
+  /**
+   * Names the route that handles this exchange, for log lines (the Clojure routes set it to
+   * their method and regex); null when none was set.
+   */
+  public Exchange route(String name) {
+    route = name;
+    return this;
+  }
+
+  /** The route name set with {@link #route(String)}, or null. */
+  public String route() {
+    return route;
   }
 
   // ---- response ----
@@ -558,7 +577,8 @@ public final class Exchange {
 
   /**
    * Answers 500 when nothing was sent yet, else cuts the connection; for a handler that failed
-   * after returning (the server does this itself when a handler throws).
+   * after returning (the server does this itself when a handler throws). Logs nothing: see
+   * {@link #handlerFailed(Throwable)}.
    */
   public void fail(Throwable t) {
     if (!onReactor(() -> fail(t))) {
@@ -568,35 +588,57 @@ public final class Exchange {
       return;
     }
     if (phase == NOT_STARTED) {
-      headerCount = 0;
-      keepAlive = false;
-      sendStatus(500, "Internal Server Error\n");
+      answerError(500, "Internal Server Error\n");
     } else {
       conn.close();
     }
+  }
+
+  /**
+   * Reports that the handler of this exchange failed, for example when the fut it returned
+   * failed: logs the method, path, route and stack trace (the first error of each kind in full,
+   * repeats as counts per interval, so a failing handler under load cannot flood the log), then
+   * does what {@link #fail(Throwable)} does.
+   */
+  public void handlerFailed(Throwable t) {
+    conn.server.errors.report(request.method(), request.target(), route, t);
+    fail(t);
+  }
+
+  /** Replaces whatever the handler set with a short error answer; the connection closes after. */
+  void answerError(int code, String text) {
+    headerCount = 0;
+    message = null;
+    keepAlive = false;
+    sendStatus(code, text);
   }
 
   /** Receives a connection handed over by {@link #detach}. */
   @FunctionalInterface
   public interface Takeover {
     /**
-     * Called on the reactor thread with the channel's selection key (attach a handler of your own
-     * to it) and the bytes the client sent after the request head; {@code key} is null when the
-     * connection closed first, or still had a response to write.
+     * Called on the reactor thread once the answer (the 101) is written, with the channel's
+     * selection key (it has no interest ops: attach a handler of your own and set the ops) and
+     * the bytes the client sent after the request head; {@code key} is null when the client went
+     * away first.
      */
     void take(java.nio.channels.SelectionKey key, ByteBuffer leftover);
   }
 
   /**
-   * Hands the connection to another protocol, as a WebSocket upgrade does: the server lets go of
-   * the channel without closing it and calls {@code to} on the reactor thread. No response may
-   * have been started; the new owner writes everything from here on.
+   * Hands the connection to another protocol after this exchange's answer, as a WebSocket
+   * upgrade does: call it before {@link #send()} of the 101. Once the answer is written the
+   * server lets go of the channel without closing it and calls {@code to}.
    */
   public void detach(Takeover to) {
-    if (phase != NOT_STARTED) {
-      throw new IllegalStateException("the response was already started");
+    if (!onReactor(() -> detach(to))) {
+      return;
     }
-    conn.reactor.submit(() -> conn.detach(this, to));
+    if (finished) {
+      to.take(null, null);
+      return;
+    }
+    conn.handOver((ch, key, rest) -> to.take(key, rest));
   }
 
   boolean bodyAllowed() {
@@ -605,6 +647,10 @@ public final class Exchange {
 
   private boolean startable() {
     if (finished) {
+      if (timedOut) {
+        log.debug("late answer to {} {} (route {}) dropped: 503 went out at the response timeout",
+            request.method(), request.target(), route);
+      }
       return false;
     }
     if (phase != NOT_STARTED) {

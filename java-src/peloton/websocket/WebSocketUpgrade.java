@@ -1,7 +1,6 @@
 package peloton.websocket;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import peloton.fut.Fut;
 import peloton.http.Exchange;
@@ -83,19 +82,18 @@ public final class WebSocketUpgrade {
         ? PerMessageDeflate.accept(Handshake.joined(ex.request().headers("sec-websocket-extensions")),
             options.compressionLevel)
         : null;
-    StringBuilder head = new StringBuilder(256)
-        .append("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
-        .append("Sec-WebSocket-Accept: ")
-        .append(Handshake.accept(trim(ex.header("sec-websocket-key")))).append("\r\n");
-    if (chosen != null) {
-      head.append("Sec-WebSocket-Protocol: ").append(chosen).append("\r\n");
-    }
-    if (deflate != null) {
-      head.append("Sec-WebSocket-Extensions: ").append(deflate.response).append("\r\n");
-    }
-    byte[] first = head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII);
     String proto = chosen;
     Fut result = new Fut();
+    ex.status(101)
+        .setHeader("Upgrade", "websocket")
+        .setHeader("Connection", "Upgrade")
+        .setHeader("Sec-WebSocket-Accept", Handshake.accept(trim(ex.header("sec-websocket-key"))));
+    if (chosen != null) {
+      ex.setHeader("Sec-WebSocket-Protocol", chosen);
+    }
+    if (deflate != null) {
+      ex.setHeader("Sec-WebSocket-Extensions", deflate.response);
+    }
     ex.detach((key, leftover) -> {
       if (key == null) {
         result.fail(new WebSocketException(WebSocketException.Kind.RESET, ex.uri(), 0,
@@ -106,13 +104,14 @@ public final class WebSocketUpgrade {
           Transport.plain((java.nio.channels.SocketChannel) key.channel()), false, options,
           listener, deflate, proto);
       try {
-        ws.start(key, first, leftover);
+        ws.start(key, null, leftover);
         result.deliver(ws);
       } catch (IOException | RuntimeException e) {
         ws.abort();
         result.fail(e);
       }
     });
+    ex.send();
     return result;
   }
 
