@@ -25,7 +25,7 @@ public final class EventStream {
 
   private final Exchange ex;
   private final long heartbeatMillis;
-  private final Fut closed = new Fut();
+  private final Fut<Boolean> closed = new Fut<>();
   private volatile Timer heartbeat;
 
   private EventStream(Exchange ex, long heartbeatMillis) {
@@ -78,17 +78,17 @@ public final class EventStream {
    * event} and {@code id} may be null (and may not hold a line break); {@code retry} is the
    * reconnection time in ms, or negative for none.
    */
-  public Fut send(String event, String data, String id, long retry) {
+  public Fut<Boolean> send(String event, String data, String id, long retry) {
     return write(format(event, data, id, retry));
   }
 
   /** Sends an event with only {@code data}. */
-  public Fut send(String data) {
+  public Fut<Boolean> send(String data) {
     return send(null, data, null, -1);
   }
 
   /** Sends a comment (ignored by clients; {@code text} may span lines). */
-  public Fut comment(String text) {
+  public Fut<Boolean> comment(String text) {
     StringBuilder sb = new StringBuilder(text.length() + 8);
     splitLines(text, ":", sb);
     return write(sb.append('\n').toString().getBytes(StandardCharsets.UTF_8));
@@ -147,13 +147,13 @@ public final class EventStream {
     }
   }
 
-  private Fut write(byte[] b) {
+  private Fut<Boolean> write(byte[] b) {
     if (!isOpen()) {
       closed.deliver(Boolean.TRUE);
       stopHeartbeat();
       return Fut.of(Boolean.FALSE);
     }
-    Fut f = ex.sendChunk(b);
+    Fut<Boolean> f = ex.sendChunk(b);
     ex.flush();
     return f;
   }
@@ -164,7 +164,7 @@ public final class EventStream {
   }
 
   /** A fut that completes once the stream has ended (closed here, or the client seen gone). */
-  public Fut closed() {
+  public Fut<Boolean> closed() {
     return closed;
   }
 

@@ -38,29 +38,29 @@ public interface WebSocket {
   int INTERNAL_ERROR = 1011;
 
   /** Sends a text message. */
-  Fut sendText(CharSequence text);
+  Fut<Boolean> sendText(CharSequence text);
 
   /** Sends a binary message of the remaining bytes of {@code data}. */
-  Fut sendBinary(ByteBuffer data);
+  Fut<Boolean> sendBinary(ByteBuffer data);
 
   /** Sends a binary message. */
-  Fut sendBinary(byte[] data);
+  Fut<Boolean> sendBinary(byte[] data);
 
   /** Sends a ping with up to 125 bytes of {@code data}. */
-  Fut ping(ByteBuffer data);
+  Fut<Boolean> ping(ByteBuffer data);
 
   /** Sends an unsolicited pong (or the answer to a ping) with up to 125 bytes of {@code data}. */
-  Fut pong(ByteBuffer data);
+  Fut<Boolean> pong(ByteBuffer data);
 
   /**
    * Starts the close handshake with {@code code} (1000, 1001, 1002, 1003, 1007-1011 or 3000-4999)
    * and a reason of up to 123 UTF-8 bytes. Answers {@link #closed()}: the TCP connection is closed
    * once the peer answers, or after the options' close timeout.
    */
-  Fut close(int code, String reason);
+  Fut<Integer> close(int code, String reason);
 
   /** {@code close(1000, "")}. */
-  Fut close();
+  Fut<Integer> close();
 
   /** Closes the TCP connection at once, without a close handshake. */
   void abort();
@@ -72,7 +72,7 @@ public interface WebSocket {
    * A fut of the close code ({@link #ABNORMAL} when the connection ended without a close frame),
    * completed once the TCP connection is closed.
    */
-  Fut closed();
+  Fut<Integer> closed();
 
   /** The subprotocol agreed in the handshake, or null. */
   String subprotocol();
@@ -106,12 +106,12 @@ public interface WebSocket {
     default void onOpen(WebSocket ws) {}
 
     /** A whole text message; answers null or a fut that holds back reads until complete. */
-    default Fut onText(WebSocket ws, String text) {
+    default Fut<?> onText(WebSocket ws, String text) {
       return null;
     }
 
     /** A whole binary message; answers null or a fut that holds back reads until complete. */
-    default Fut onBinary(WebSocket ws, ByteBuffer data) {
+    default Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
       return null;
     }
 

@@ -22,11 +22,11 @@ import peloton.reactor.Timer;
  * Opens client WebSockets ({@code ws://} URLs) on a reactor.
  *
  * <pre>{@code
- * Fut f = WebSocketClient.connect(new WebSocketClient.Request("ws://127.0.0.1:8080/chat"),
+ * Fut<WebSocket> f = WebSocketClient.connect(new WebSocketClient.Request("ws://127.0.0.1:8080/chat"),
  *     new WebSocket.Listener() {
- *       public Fut onText(WebSocket ws, String text) { log.info("got {}", text); return null; }
+ *       public Fut<?> onText(WebSocket ws, String text) { log.info("got {}", text); return null; }
  *     });
- * WebSocket ws = (WebSocket) f.deref();
+ * WebSocket ws = f.join();
  * ws.sendText("hello");
  * }</pre>
  *
@@ -81,7 +81,7 @@ public final class WebSocketClient {
   }
 
   /** Connects and answers a fut of the open {@link WebSocket} (after its listener's onOpen). */
-  public static Fut connect(Request req, WebSocket.Listener listener) {
+  public static Fut<WebSocket> connect(Request req, WebSocket.Listener listener) {
     URI uri;
     try {
       uri = URI.create(req.url);
@@ -98,7 +98,7 @@ public final class WebSocketClient {
       return Fut.failed(new IllegalArgumentException("not a ws:// URL: " + req.url));
     }
     Reactor reactor = req.reactor != null ? req.reactor : Reactor.currentOrShared();
-    Fut result = new Fut();
+    Fut<WebSocket> result = new Fut<>();
     reactor.dispatch(() -> new Handshaking(req, uri, listener, reactor, result).start());
     return result;
   }
@@ -109,7 +109,7 @@ public final class WebSocketClient {
     private final URI uri;
     private final WebSocket.Listener listener;
     private final Reactor reactor;
-    private final Fut result;
+    private final Fut<WebSocket> result;
     private final String key;
     private final ResponseParser parser = new ResponseParser();
     private SocketChannel ch;
@@ -119,7 +119,8 @@ public final class WebSocketClient {
     private Timer timer;
     private boolean done;
 
-    Handshaking(Request req, URI uri, WebSocket.Listener listener, Reactor reactor, Fut result) {
+    Handshaking(Request req, URI uri, WebSocket.Listener listener, Reactor reactor,
+        Fut<WebSocket> result) {
       this.req = req;
       this.uri = uri;
       this.listener = listener;

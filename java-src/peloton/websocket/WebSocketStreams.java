@@ -15,22 +15,22 @@ import peloton.fut.Stream;
  * Stop reading early with {@code in().cancel()}.
  */
 public final class WebSocketStreams implements WebSocket.Listener {
-  private final Stream in;
-  private final Stream out;
+  private final Stream<Object> in;
+  private final Stream<Object> out;
 
   /** Streams holding up to {@code capacity} values each before they push back. */
   public WebSocketStreams(int capacity) {
-    in = new Stream(capacity);
-    out = new Stream(capacity);
+    in = new Stream<>(capacity);
+    out = new Stream<>(capacity);
   }
 
   /** Messages received, in order. */
-  public Stream in() {
+  public Stream<Object> in() {
     return in;
   }
 
   /** Messages to send, in order. */
-  public Stream out() {
+  public Stream<Object> out() {
     return out;
   }
 
@@ -61,12 +61,12 @@ public final class WebSocketStreams implements WebSocket.Listener {
   }
 
   @Override
-  public Fut onText(WebSocket ws, String text) {
+  public Fut<Boolean> onText(WebSocket ws, String text) {
     return in.put(text);
   }
 
   @Override
-  public Fut onBinary(WebSocket ws, ByteBuffer data) {
+  public Fut<Boolean> onBinary(WebSocket ws, ByteBuffer data) {
     byte[] b = new byte[data.remaining()];
     data.get(b);
     return in.put(b);

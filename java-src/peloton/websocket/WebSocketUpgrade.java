@@ -13,7 +13,7 @@ import peloton.http.Exchange;
  * HttpServer.start(options, ex -> {
  *   if (WebSocketUpgrade.isUpgrade(ex)) {
  *     WebSocketUpgrade.upgrade(ex, new WebSocket.Listener() {
- *       public Fut onText(WebSocket ws, String text) { return ws.sendText(text); }
+ *       public Fut<?> onText(WebSocket ws, String text) { return ws.sendText(text); }
  *     }, new WebSocketOptions(), null);
  *   } else {
  *     ex.sendStatus(404, "not found\n");
@@ -43,7 +43,7 @@ public final class WebSocketUpgrade {
    * @param subprotocol the subprotocol to answer, or null; it is answered only when the client
    *     offered it
    */
-  public static Fut upgrade(Exchange ex, WebSocket.Listener listener, WebSocketOptions options,
+  public static Fut<WebSocket> upgrade(Exchange ex, WebSocket.Listener listener, WebSocketOptions options,
       String subprotocol) {
     options.validate();
     String problem = null;
@@ -83,7 +83,7 @@ public final class WebSocketUpgrade {
             options.compressionLevel)
         : null;
     String proto = chosen;
-    Fut result = new Fut();
+    Fut<WebSocket> result = new Fut<>();
     ex.status(101)
         .setHeader("Upgrade", "websocket")
         .setHeader("Connection", "Upgrade")

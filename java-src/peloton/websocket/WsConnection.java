@@ -51,7 +51,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
   private boolean failed;
   private int closeCode = ABNORMAL;
   private String closeReason = "";
-  private final Fut closedFut = new Fut();
+  private final Fut<Integer> closedFut = new Fut<>();
 
   private boolean feeding;
   private boolean listenerWait;
@@ -206,7 +206,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
 
   @Override
   public void onText(String text) {
-    Fut f;
+    Fut<?> f;
     try {
       f = listener.onText(this, text);
     } catch (Throwable t) {
@@ -218,7 +218,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
 
   @Override
   public void onBinary(ByteBuffer data) {
-    Fut f;
+    Fut<?> f;
     try {
       f = listener.onBinary(this, data);
     } catch (Throwable t) {
@@ -228,7 +228,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
     waitFor(f);
   }
 
-  private void waitFor(Fut f) {
+  private void waitFor(Fut<?> f) {
     if (f == null || f.isDone()) {
       return;
     }
@@ -317,18 +317,18 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
   // ---- output ----
 
   @Override
-  public Fut sendText(CharSequence text) {
+  public Fut<Boolean> sendText(CharSequence text) {
     byte[] b = text.toString().getBytes(StandardCharsets.UTF_8);
     return onReactor(() -> sendData(FrameWriter.OP_TEXT, b, 0, b.length));
   }
 
   @Override
-  public Fut sendBinary(byte[] data) {
+  public Fut<Boolean> sendBinary(byte[] data) {
     return onReactor(() -> sendData(FrameWriter.OP_BINARY, data, 0, data.length));
   }
 
   @Override
-  public Fut sendBinary(ByteBuffer data) {
+  public Fut<Boolean> sendBinary(ByteBuffer data) {
     ByteBuffer d = data.duplicate();
     if (d.hasArray()) {
       return onReactor(() -> sendData(FrameWriter.OP_BINARY, d.array(),
@@ -340,13 +340,13 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
   }
 
   @Override
-  public Fut ping(ByteBuffer data) {
+  public Fut<Boolean> ping(ByteBuffer data) {
     byte[] b = controlPayload(data);
     return onReactor(() -> sendControl(FrameWriter.OP_PING, b));
   }
 
   @Override
-  public Fut pong(ByteBuffer data) {
+  public Fut<Boolean> pong(ByteBuffer data) {
     byte[] b = controlPayload(data);
     return onReactor(() -> sendControl(FrameWriter.OP_PONG, b));
   }
@@ -366,12 +366,12 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
   }
 
   @Override
-  public Fut close() {
+  public Fut<Integer> close() {
     return close(NORMAL, "");
   }
 
   @Override
-  public Fut close(int code, String reason) {
+  public Fut<Integer> close(int code, String reason) {
     if (code != NORMAL && !(FrameReader.isValidCloseCode(code))) {
       throw new IllegalArgumentException("not a close code one may send: " + code);
     }
@@ -398,16 +398,16 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
     reactor.dispatch(this::finish);
   }
 
-  private Fut onReactor(java.util.function.Supplier<Fut> action) {
+  private Fut<Boolean> onReactor(java.util.function.Supplier<Fut<Boolean>> action) {
     if (reactor.inReactorThread()) {
       return action.get();
     }
-    Fut f = new Fut();
+    Fut<Boolean> f = new Fut<>();
     reactor.submit(() -> f.follow(action.get()));
     return f;
   }
 
-  private Fut sendData(int opcode, byte[] b, int off, int len) {
+  private Fut<Boolean> sendData(int opcode, byte[] b, int off, int len) {
     if (closeSent || state == CLOSED) {
       return Fut.failed(new IOException("the WebSocket is closed"));
     }
@@ -418,16 +418,16 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
       len = b.length;
       rsv1 = true;
     }
-    Fut f = new Fut();
+    Fut<Boolean> f = new Fut<>();
     enqueueFrame(opcode, rsv1, b, off, len, f);
     return f;
   }
 
-  private Fut sendControl(int opcode, byte[] b) {
+  private Fut<Boolean> sendControl(int opcode, byte[] b) {
     if (closeSent || state == CLOSED) {
       return Fut.failed(new IOException("the WebSocket is closed"));
     }
-    Fut f = new Fut();
+    Fut<Boolean> f = new Fut<>();
     enqueueFrame(opcode, false, b, 0, b.length, f);
     return f;
   }
@@ -447,7 +447,8 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
     enqueueFrame(FrameWriter.OP_CLOSE, false, payload, 0, payload.length, null);
   }
 
-  private void enqueueFrame(int opcode, boolean rsv1, byte[] b, int off, int len, Fut f) {
+  private void enqueueFrame(int opcode, boolean rsv1, byte[] b, int off, int len,
+      Fut<Boolean> f) {
     if (client) {
       int maskKey = FrameWriter.randomMask();
       byte[] frame = new byte[FrameWriter.MAX_HEAD + len];
@@ -473,7 +474,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
     }
   }
 
-  private void enqueue(ByteBuffer b, Fut f) {
+  private void enqueue(ByteBuffer b, Fut<Boolean> f) {
     outq.add(b);
     enqueued += b.remaining();
     if (f != null) {
@@ -652,7 +653,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
   }
 
   @Override
-  public Fut closed() {
+  public Fut<Integer> closed() {
     return closedFut;
   }
 
@@ -706,10 +707,10 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
 
   /** A send's fut and the output offset at which its frame ends. */
   private static final class Waiter {
-    final Fut fut;
+    final Fut<Boolean> fut;
     final long end;
 
-    Waiter(Fut fut, long end) {
+    Waiter(Fut<Boolean> fut, long end) {
       this.fut = fut;
       this.end = end;
     }

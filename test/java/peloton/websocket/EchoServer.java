@@ -15,12 +15,12 @@ public final class EchoServer {
   /** The echo listener: each message goes back, and reads wait for it to be written. */
   static final WebSocket.Listener ECHO = new WebSocket.Listener() {
     @Override
-    public Fut onText(WebSocket ws, String text) {
+    public Fut<?> onText(WebSocket ws, String text) {
       return ws.sendText(text);
     }
 
     @Override
-    public Fut onBinary(WebSocket ws, ByteBuffer data) {
+    public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
       return ws.sendBinary(data);
     }
   };

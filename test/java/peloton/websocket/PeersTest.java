@@ -45,12 +45,12 @@ class PeersTest {
   private int echoServer() throws Exception {
     WebSocket.Listener echo = new WebSocket.Listener() {
       @Override
-      public Fut onText(WebSocket ws, String text) {
+      public Fut<?> onText(WebSocket ws, String text) {
         return ws.sendText(text);
       }
 
       @Override
-      public Fut onBinary(WebSocket ws, ByteBuffer data) {
+      public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
         return ws.sendBinary(data);
       }
 
@@ -130,16 +130,16 @@ class PeersTest {
   /** Our client: echoes round trips against a peer echo server on {@code port}. */
   private static void clientRoundTrips(int port, String expectExtension) throws Exception {
     LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
-    WebSocket ws = (WebSocket) WebSocketClient.connect(
+    WebSocket ws = WebSocketClient.connect(
         new WebSocketClient.Request("ws://127.0.0.1:" + port + "/"), new WebSocket.Listener() {
           @Override
-          public Fut onText(WebSocket w, String text) {
+          public Fut<?> onText(WebSocket w, String text) {
             got.add("text:" + text.length() + ":" + text.hashCode());
             return null;
           }
 
           @Override
-          public Fut onBinary(WebSocket w, ByteBuffer data) {
+          public Fut<?> onBinary(WebSocket w, ByteBuffer data) {
             got.add("binary:" + data.remaining());
             return null;
           }

@@ -32,13 +32,13 @@ class WebSocketClientTest {
     final LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
 
     @Override
-    public Fut onText(WebSocket ws, String text) {
+    public Fut<?> onText(WebSocket ws, String text) {
       got.add("text:" + text);
       return null;
     }
 
     @Override
-    public Fut onBinary(WebSocket ws, ByteBuffer data) {
+    public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
       got.add("binary:" + data.remaining());
       return null;
     }
@@ -61,7 +61,7 @@ class WebSocketClientTest {
 
   private WebSocket open(String url, WebSocket.Listener l, WebSocketClient.Request req)
       throws Exception {
-    return (WebSocket) WebSocketClient.connect(req, l).toCompletableFuture()
+    return WebSocketClient.connect(req, l).toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
   }
 
@@ -101,7 +101,7 @@ class WebSocketClientTest {
     ws.close();
   }
 
-  private static WebSocketException failure(Fut f) throws Exception {
+  private static WebSocketException failure(Fut<?> f) throws Exception {
     try {
       f.toCompletableFuture().get(15, TimeUnit.SECONDS);
     } catch (ExecutionException e) {

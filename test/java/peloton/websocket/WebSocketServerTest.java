@@ -50,13 +50,13 @@ class WebSocketServerTest {
       }
 
       @Override
-      public Fut onText(WebSocket ws, String text) {
+      public Fut<?> onText(WebSocket ws, String text) {
         events.add("text:" + text);
         return ws.sendText(text);
       }
 
       @Override
-      public Fut onBinary(WebSocket ws, ByteBuffer data) {
+      public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
         events.add("binary:" + data.remaining());
         return ws.sendBinary(data);
       }
@@ -248,18 +248,18 @@ class WebSocketServerTest {
 
   @Test
   void aSlowListenerStopsTheReadsUntilItsFutCompletes() throws Exception {
-    List<Fut> holds = new ArrayList<>();
+    List<Fut<Boolean>> holds = new ArrayList<>();
     AtomicInteger delivered = new AtomicInteger();
     CountDownLatch all = new CountDownLatch(1);
     int total = 2000;
     int port = serve(new WebSocketOptions(), null, new WebSocket.Listener() {
       @Override
-      public Fut onBinary(WebSocket ws, ByteBuffer data) {
+      public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
         if (delivered.incrementAndGet() == total) {
           all.countDown();
         }
         if (delivered.get() == 1) {
-          Fut hold = new Fut();
+          Fut<Boolean> hold = new Fut<>();
           synchronized (holds) {
             holds.add(hold);
             holds.notifyAll();
@@ -320,12 +320,12 @@ class WebSocketServerTest {
       WebSocket ws = sock.get();
       assertEquals(Boolean.TRUE, ws.sendText("small").deref(10_000, null));
       // The client reads nothing: 64 MiB cannot all leave the process.
-      List<Fut> sends = new ArrayList<>();
+      List<Fut<Boolean>> sends = new ArrayList<>();
       byte[] chunk = new byte[1 << 20];
       for (int i = 0; i < 64; i++) {
         sends.add(ws.sendBinary(chunk));
       }
-      Fut last = sends.get(63);
+      Fut<Boolean> last = sends.get(63);
       assertNull(last.deref(500, null), "a send completed before its bytes could be written");
       // Now read everything: each fut completes.
       byte[] f = w.readFrame();
@@ -334,7 +334,7 @@ class WebSocketServerTest {
         assertEquals(1 << 20, w.readFrame().length - 1);
       }
       assertEquals(Boolean.TRUE, last.deref(10_000, null));
-      CompletableFuture<Object> closed = ws.close(1000, "done").toCompletableFuture();
+      CompletableFuture<Integer> closed = ws.close(1000, "done").toCompletableFuture();
       assertEquals(1000, w.readCloseCode());
       w.send(0x88, new byte[] {0x03, (byte) 0xe8});
       assertEquals(1000, closed.get(10, TimeUnit.SECONDS));
