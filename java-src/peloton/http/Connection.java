@@ -904,7 +904,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
    * Hands the channel over to another protocol (WebSocket after a 101) once the current
    * exchange's answer is complete and written: this connection then stops reading, forgets the
    * channel without closing it, leaves the server's books and gives {@code t} the channel, its
-   * key and what was read past the request. If the client goes away first, nothing is handed.
+   * key and what was read past the request. If the client goes away first, {@code t} gets nulls.
    * Call on the reactor thread, before the answer completes.
    */
   void handOver(Taker t) {
@@ -933,6 +933,11 @@ final class Connection implements Reactor.IoHandler, BodySink {
       return;
     }
     state = S_CLOSED;
+    if (taker != null) {
+      Taker t = taker; // the client left before the hand-over: say so, or the taker waits forever
+      taker = null;
+      t.take(null, null, null);
+    }
     if (exchange != null) {
       exchange.markFinished();
       exchange = null;
