@@ -3,5 +3,5 @@
 set -e
 cd "$(dirname "$0")"
 mvn -B -q compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
-exec java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+exec java -Xmx1g -DhttpSeconds="${HTTP_SECONDS:-8}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "target/classes:$(cat target/cp.txt)" peloton.bench.MongoBench "$@"
