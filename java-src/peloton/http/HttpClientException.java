@@ -35,7 +35,11 @@ public final class HttpClientException extends RuntimeException implements IExce
       keyword = Keyword.intern(name);
     }
 
-    /** The Clojure keyword for this kind, such as {@code :refused}. */
+    /**
+     * The Clojure keyword for this kind, such as {@code :refused}.
+     *
+     * @return the Clojure keyword for this kind, such as {@code :refused}
+     */
     public Keyword keyword() {
       return keyword;
     }
@@ -44,10 +48,14 @@ public final class HttpClientException extends RuntimeException implements IExce
   private static final Keyword KIND = Keyword.intern("kind");
   private static final Keyword URL = Keyword.intern("url");
 
+  /** Which way the request failed. */
   private final Kind kind;
+  /** The URL requested. */
   private final String url;
 
   /**
+   * A failure of a request to {@code url}.
+   *
    * @param kind which way the request failed
    * @param url the URL requested (the last one when redirects were followed)
    * @param message what happened
@@ -59,12 +67,20 @@ public final class HttpClientException extends RuntimeException implements IExce
     this.url = url;
   }
 
-  /** Which way the request failed. */
+  /**
+   * Which way the request failed.
+   *
+   * @return the kind of failure
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** The URL requested. */
+  /**
+   * The URL requested.
+   *
+   * @return the URL requested
+   */
   public String url() {
     return url;
   }
