@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 mvn -B -q compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt
 TS=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p results charts
-java -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+java -Xmx1g -DhttpSeconds="${HTTP_SECONDS:-8}" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "target/classes:$(cat target/cp.txt)" peloton.bench.MongoBench "$@" | tee "results/$TS.txt"
 # Phases start with "-- title"; each row is "name  N ops/s  C CPU s / 10k ops".
 awk -v dir=results -v ts="$TS" '
