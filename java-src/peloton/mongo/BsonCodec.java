@@ -69,7 +69,7 @@ import org.bson.types.ObjectId;
  *   <tr><td>Integer ({@code (int 5)}), Short, Byte</td><td>int32</td><td>Integer</td></tr>
  *   <tr><td>BigInt, BigInteger</td><td>int64 when it fits, else decimal128 (exact, ≤ 34 digits)</td><td>Long / BigDecimal</td></tr>
  *   <tr><td>Double, Float</td><td>double</td><td>Double</td></tr>
- *   <tr><td>BigDecimal ({@code 1.5M}), Decimal128</td><td>decimal128 (exact or NumberFormatException)</td><td>BigDecimal; NaN, ±Infinity and -0 as Decimal128</td></tr>
+ *   <tr><td>BigDecimal ({@code 1.5M}), Decimal128</td><td>decimal128 (exact or NumberFormatException)</td><td>BigDecimal; NaN, ±Infinity, -0 and non-canonical encodings as Decimal128</td></tr>
  *   <tr><td>Ratio</td><td>rejected (no exact BSON form): convert with {@code double} or {@code bigdec}</td><td></td></tr>
  *   <tr><td>Boolean</td><td>boolean</td><td>Boolean</td></tr>
  *   <tr><td>Map</td><td>embedded document</td><td>{@link OrderedMap}</td></tr>
@@ -477,11 +477,16 @@ public final class BsonCodec {
           if (d.isNaN() || d.isInfinite()) {
             return d;
           }
+          BigDecimal b;
           try {
-            return d.bigDecimalValue();
+            b = d.bigDecimalValue();
           } catch (ArithmeticException negativeZero) {
             return d; // BigDecimal has no -0
           }
+          // A non-canonical encoding (a significand past 34 digits, read as 0) would come back
+          // canonical through BigDecimal: keep the Decimal128 so its bits are written back as read.
+          Decimal128 again = new Decimal128(b);
+          return again.getHigh() == high && again.getLow() == low ? b : d;
         }
         case 0x0B: {
           String pattern = cstring(end);
