@@ -131,6 +131,11 @@ final class Connection implements Reactor.IoHandler, BodySink {
     }
   }
 
+  /** Reads what already arrived on a just-accepted connection, before the selector reports it. */
+  void onReadyEarly() {
+    onReadable();
+  }
+
   // All socket reads and writes go through readSome / writeSome / transferSome, so a transport
   // (TLS) can later sit beneath them without the protocol code knowing.
   private int readSome(ByteBuffer in) throws IOException {
@@ -178,9 +183,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
   }
 
   private void onPeerEof() {
-    if (exchange == null && headStart == 0 && queued > 0 && state != S_BODY) {
+    if (lingerAfterWrite || (exchange == null && headStart == 0 && queued > 0 && state != S_BODY)) {
       // The client sent everything and half-closed: let the answer out, then close.
       closeAfterWrite = true;
+      lingerAfterWrite = false; // nothing more will come: no need to linger
       state = S_DONE;
       setInterest(SelectionKey.OP_READ, false);
       flush();
@@ -600,8 +606,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
       bodyStream.error(new IOException("the request body arrived too slowly: " + why));
       bodyStream = null;
     }
-    if (discarding || (exchange != null && exchange.isStarted())) {
-      close(); // an answer is already on its way: no room for a 408
+    if (discarding) {
+      lingerAfterAnswer(); // answered already: let that answer out, then go
+    } else if (exchange != null && exchange.isStarted()) {
+      close(); // an answer is under way: no room for a 408
     } else {
       reject(408, "Request Timeout: the body arrived too slowly");
     }
@@ -896,7 +904,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
    * Hands the channel over to another protocol (WebSocket after a 101) once the current
    * exchange's answer is complete and written: this connection then stops reading, forgets the
    * channel without closing it, leaves the server's books and gives {@code t} the channel, its
-   * key and what was read past the request. If the client goes away first, nothing is handed.
+   * key and what was read past the request. If the client goes away first, {@code t} gets nulls.
    * Call on the reactor thread, before the answer completes.
    */
   void handOver(Taker t) {
@@ -925,6 +933,11 @@ final class Connection implements Reactor.IoHandler, BodySink {
       return;
     }
     state = S_CLOSED;
+    if (taker != null) {
+      Taker t = taker; // the client left before the hand-over: say so, or the taker waits forever
+      taker = null;
+      t.take(null, null, null);
+    }
     if (exchange != null) {
       exchange.markFinished();
       exchange = null;

@@ -467,6 +467,10 @@ public final class HttpServer {
       Connection c = new Connection(this, rs, ch);
       c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
       rs.add(c);
+      // The request often arrived with (or right after) the handshake: reading it now saves a
+      // trip through the selector, and a connection answered and closed here never reaches
+      // epoll at all. When nothing is there yet this costs one read that answers 0.
+      c.onReadyEarly();
     } catch (IOException e) {
       log.debug("cannot set up a connection: {}", e.toString());
       Connection.closeQuietly(ch);
