@@ -39,6 +39,8 @@ public final class PathNormalizer {
     /**
      * The normalized form of {@code rawPath}, a path starting with "/".
      *
+     * @param rawPath a path as a client sent it, before any {@code ?}
+     * @return the path routes match
      * @throws IllegalArgumentException when it does not start with "/", has a malformed
      *     percent-encoding or a character outside US-ASCII, climbs above the root, or hides a dot
      *     segment behind an encoded slash

@@ -118,7 +118,11 @@ public final class RequestParser {
     private int errorStatus;
     private String errorReason;
 
-    /** A parser enforcing {@code limits} (copied now). */
+    /**
+     * A parser enforcing {@code limits} (copied now).
+     *
+     * @param limits the size limits to apply
+     */
     public RequestParser(HttpLimits limits) {
         maxRequestLine = limits.maxRequestLine;
         maxHeaderBytes = limits.maxHeaderBytes;
@@ -154,6 +158,9 @@ public final class RequestParser {
      * Consumes head bytes from {@code in}. Answers {@link #NEED_MORE} (all of {@code in}
      * consumed), {@link #HEAD_DONE} (position just after the head) or {@link #ERROR}.
      * After HEAD_DONE or ERROR, further calls answer the same without consuming.
+     *
+     * @param in the bytes read so far, from its position
+     * @return NEED_MORE, HEAD_DONE or ERROR
      */
     public int parseHead(ByteBuffer in) {
         if (state == H_DONE) return HEAD_DONE;
@@ -163,13 +170,25 @@ public final class RequestParser {
         return r;
     }
 
-    /** The request whose head was parsed; null before {@link #HEAD_DONE}. */
+    /**
+     * The request whose head was parsed; null before {@link #HEAD_DONE}.
+     *
+     * @return the request, or null
+     */
     public Request request() { return request; }
 
-    /** The HTTP status to answer after {@link #ERROR} (400, 413, 414, 431, 501, 505), else 0. */
+    /**
+     * The HTTP status to answer after {@link #ERROR} (400, 413, 414, 431, 501, 505), else 0.
+     *
+     * @return the status, or 0
+     */
     public int errorStatus() { return errorStatus; }
 
-    /** A short human-readable reason after {@link #ERROR}, else null. */
+    /**
+     * A short human-readable reason after {@link #ERROR}, else null.
+     *
+     * @return the reason, or null
+     */
     public String errorReason() { return errorReason; }
 
     // Copies input in bulk and scans it; gives back what was read past the end.
@@ -507,6 +526,9 @@ public final class RequestParser {
      * consumed), {@link #BODY_DONE} (position just after the body, or after the last chunk
      * and trailers) or {@link #ERROR}. A request without body answers BODY_DONE at once.
      *
+     * @param in the bytes read so far, from its position
+     * @param sink where body data goes, or null to drop it
+     * @return NEED_MORE, BODY_DONE or ERROR
      * @throws IllegalStateException before the head is done
      */
     public int parseBody(ByteBuffer in, BodySink sink) {
