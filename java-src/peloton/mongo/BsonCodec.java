@@ -485,7 +485,14 @@ public final class BsonCodec {
           }
           // A non-canonical encoding (a significand past 34 digits, read as 0) would come back
           // canonical through BigDecimal: keep the Decimal128 so its bits are written back as read.
-          Decimal128 again = new Decimal128(b);
+          // A value BigDecimal holds but Decimal128 cannot take back exactly (fuzzing finding 3)
+          // is kept as read too.
+          Decimal128 again;
+          try {
+            again = new Decimal128(b);
+          } catch (NumberFormatException inexact) {
+            return d;
+          }
           return again.getHigh() == high && again.getLow() == low ? b : d;
         }
         case 0x0B: {
