@@ -17,6 +17,7 @@
   never block there. A handler that throws gets a 500 and a log line."
   (:require [clojure.string :as str]
             [clojure.tools.logging :as log]
+            [peloton.options :as options]
             [peloton.util :as util])
   (:import (java.io File InputStream)
            (java.nio ByteBuffer)
@@ -24,7 +25,9 @@
            (java.util.regex Pattern)
            (peloton.fut Fut Stream)
            (peloton.http Exchange FileHandler FileHandler$Options Forms HttpHandler HttpLimits
-                         HttpServer HttpServer$Options Request Router)))
+                         HttpServer HttpServer$Options Request Router)
+           (peloton.transport TlsConfig)
+           (javax.net.ssl SSLContext)))
 
 (set! *warn-on-reflection* true)
 
@@ -302,6 +305,33 @@
 
 ;; ---- server ----
 
+(def ^:private tls-spec
+  {:cert [string? "the path of a PEM certificate chain (leaf first, as fullchain.pem)"]
+   :key [string? "the path of the PEM private key of :cert"]
+   :keystore [string? "the path of a PKCS#12 keystore"]
+   :password [string? "the password of :keystore"]
+   :ssl-context [#(instance? SSLContext %) "a javax.net.ssl.SSLContext"]})
+
+(defn- tls-config
+  "The server TlsConfig for the `:tls` option map (or a TlsConfig given as is)."
+  ^TlsConfig [tls]
+  (if (instance? TlsConfig tls)
+    tls
+    (let [_ (options/check! "serve! :tls" tls-spec tls)
+          {:keys [cert key keystore password ssl-context]} tls]
+      (when-not (= 1 (count (filter some? [cert keystore ssl-context])))
+        (throw (IllegalArgumentException.
+                (str "serve! :tls needs exactly one of :cert (with :key), :keystore (with "
+                     ":password) or :ssl-context, got " (pr-str (keys tls))))))
+      (when (not= (some? cert) (some? key))
+        (throw (IllegalArgumentException. "serve! :tls :cert and :key go together")))
+      (when (and password (not keystore))
+        (throw (IllegalArgumentException. "serve! :tls :password is for :keystore")))
+      (cond
+        cert (TlsConfig/serverPem cert key)
+        keystore (TlsConfig/serverKeystore keystore password)
+        :else (TlsConfig/server ^SSLContext ssl-context)))))
+
 (defn- options ^HttpServer$Options [opts port]
   (let [o (HttpServer$Options.)
         ^HttpLimits limits (.limits o)]
@@ -318,6 +348,7 @@
     (when-let [n (:max-request-line opts)] (set! (.maxRequestLine limits) (int n)))
     (when-let [n (:max-header-bytes opts)] (set! (.maxHeaderBytes limits) (int n)))
     (when-let [n (:max-headers opts)] (set! (.maxHeaders limits) (int n)))
+    (when-let [t (:tls opts)] (set! (.tls o) (tls-config t)))
     o))
 
 (defrecord Server [servers]
@@ -350,6 +381,15 @@
   `:write-timeout` (30 s without write progress), `:max-body` (16 MiB),
   `:body-buffer-limit` (1 MiB: larger bodies are streamed to the handler),
   `:max-request-line` (8 KiB), `:max-header-bytes` (32 KiB), `:max-headers` (100).
+
+  `:tls` serves HTTPS (TLS 1.2 and 1.3, ALPN http/1.1) with one of
+  `{:cert \"fullchain.pem\" :key \"privkey.pem\"}` (PEM files as certbot writes
+  them: a chain leaf first, a PKCS#8 RSA or EC key; PKCS#1 and SEC1 keys too),
+  `{:keystore \"server.p12\" :password \"...\"}` (PKCS#12) or
+  `{:ssl-context ctx}` (a ready `javax.net.ssl.SSLContext`). An unreadable file,
+  or a key that does not belong to the certificate, fails the start naming the
+  file. The handshake must end within `:header-timeout`; a client that sends
+  plain HTTP gets a plain 400, other garbage is closed (both logged at debug).
 
   Each route is `[method regex handler & extra-args]`: `method` a keyword such
   as `:GET` (which also takes HEAD) or `:any`; the first route whose method matches and whose regex is
@@ -393,7 +433,7 @@
      :remote-addr (remote-addr conn)
      :uri (.path conn)
      :query-string (.query conn)
-     :scheme :http
+     :scheme (if (.isSecure conn) :https :http)
      :request-method (keyword (str/lower-case (.method conn)))
      :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
      :headers (request-headers conn)

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import peloton.fut.Fut;
 import peloton.fut.Stream;
 import peloton.reactor.Reactor;
+import peloton.transport.Transport;
 
 /**
  * One client connection: reads into its reactor's shared buffer, parses requests one after another
@@ -49,6 +50,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
   final HttpServer.ReactorState rs;
   final Reactor reactor;
   final SocketChannel ch;
+  final Transport t; // plain or TLS: every byte goes through it
   SelectionKey key;
   int index = -1; // position in rs.connections, for O(1) removal
 
@@ -76,11 +78,12 @@ final class Connection implements Reactor.IoHandler, BodySink {
   long lastActivity;
   long lastWriteProgress;
 
-  Connection(HttpServer server, HttpServer.ReactorState rs, SocketChannel ch) {
+  Connection(HttpServer server, HttpServer.ReactorState rs, SocketChannel ch, Transport t) {
     this.server = server;
     this.rs = rs;
     this.reactor = rs.reactor;
     this.ch = ch;
+    this.t = t;
     this.parser = new RequestParser(server.options.limits);
     this.lastActivity = System.nanoTime();
   }
@@ -101,6 +104,13 @@ final class Connection implements Reactor.IoHandler, BodySink {
     }
   }
 
+  /** The TLS handshake is done: requests that came with its last flight are read now. */
+  void handshakeDone() {
+    if (t.hasBufferedInput() && state != S_CLOSED) {
+      onReadable();
+    }
+  }
+
   @Override
   public void onReady(SelectionKey k) {
     int ready = k.readyOps();
@@ -117,8 +127,9 @@ final class Connection implements Reactor.IoHandler, BodySink {
     in.clear();
     int n;
     try {
-      n = ch.read(in);
+      n = t.read(in);
     } catch (IOException e) {
+      log.debug("read from {} failed: {}", remoteAddress(), e.toString());
       close();
       return;
     }
@@ -565,11 +576,11 @@ final class Connection implements Reactor.IoHandler, BodySink {
     }
     seal();
     try {
-      while (!outq.isEmpty()) {
+      while (t.flush() && !outq.isEmpty()) {
         Object head = outq.peek();
         if (head instanceof FileRegion) {
           FileRegion f = (FileRegion) head;
-          long w = f.file.transferTo(f.position, f.remaining, ch);
+          long w = t.transferFrom(f.file, f.position, f.remaining);
           if (w > 0) {
             f.position += w;
             f.remaining -= w;
@@ -577,7 +588,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
             lastWriteProgress = System.nanoTime();
           }
           if (f.remaining > 0) {
-            if (w <= 0 && f.position >= f.file.size()) {
+            if (w <= 0 && !t.hasPendingOutput() && f.position >= f.file.size()) {
               throw new IOException("file shrank while being sent");
             }
             break;
@@ -593,7 +604,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
           }
           gather[k++] = (ByteBuffer) o;
         }
-        long w = k == 1 ? ch.write(gather[0]) : ch.write(gather, 0, k);
+        long w = t.write(gather, 0, k);
         if (w > 0) {
           queued -= w;
           lastWriteProgress = System.nanoTime();
@@ -620,7 +631,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
       close();
       return;
     }
-    if (outq.isEmpty()) {
+    if (outq.isEmpty() && !t.hasPendingOutput()) {
       setWriteInterest(false);
       if (closeAfterWrite) {
         close();
@@ -718,7 +729,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
       }
       drainWaiters = null;
     }
-    closeQuietly(ch);
+    t.close();
     rs.remove(this);
   }
 

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -17,6 +18,9 @@ import org.slf4j.LoggerFactory;
 import peloton.reactor.Reactor;
 import peloton.reactor.ReactorGroup;
 import peloton.reactor.Timer;
+import peloton.transport.TlsConfig;
+import peloton.transport.TlsTransport;
+import peloton.transport.Transport;
 
 /**
  * An HTTP/1.1 server on a {@link ReactorGroup}: each reactor accepts on its own listening socket
@@ -62,6 +66,19 @@ public final class HttpServer {
     public long highWaterMark = 256 * 1024;
     /** Queued output below which reading and chunk writers resume, bytes. */
     public long lowWaterMark = 64 * 1024;
+    /**
+     * TLS: when set, every connection speaks HTTPS (TLS 1.2/1.3) with it; the handshake must end
+     * within {@link #headerTimeoutMillis}. Make one with {@link TlsConfig#serverPem}, {@link
+     * TlsConfig#serverKeystore} or {@link TlsConfig#server(javax.net.ssl.SSLContext)}; ALPN
+     * {@code http/1.1} is offered unless the config names its own protocols.
+     */
+    public TlsConfig tls;
+
+    /** Sets {@link #tls}. */
+    public Options tls(TlsConfig t) {
+      tls = t;
+      return this;
+    }
 
     /** Sets {@link #host}. */
     public Options host(String h) {
@@ -121,8 +138,13 @@ public final class HttpServer {
     }
   }
 
+  private static final byte[] PLAIN_TO_TLS = ("HTTP/1.1 400 Bad Request\r\nServer: peloton\r\n"
+      + "Content-Type: text/plain\r\nContent-Length: 45\r\nConnection: close\r\n\r\n"
+      + "This port speaks HTTPS: plain HTTP was sent.\n").getBytes(StandardCharsets.US_ASCII);
+
   final Options options;
   final HttpHandler handler;
+  private final TlsConfig tls;
   private final ReactorGroup group;
   private final List<ReactorState> states = new ArrayList<>();
   private int port;
@@ -132,7 +154,13 @@ public final class HttpServer {
   private HttpServer(Options options, HttpHandler handler) {
     this.options = options;
     this.handler = handler;
+    this.tls = options.tls == null ? null : withHttpAlpn(options.tls);
     this.group = new ReactorGroup(options.reactors, "peloton-http");
+  }
+
+  private static TlsConfig withHttpAlpn(TlsConfig t) {
+    return t.serverEngine().getSSLParameters().getApplicationProtocols().length > 0 ? t
+        : t.alpn("http/1.1");
   }
 
   /** Binds and starts serving {@code handler}; throws when the port cannot be bound. */
@@ -196,8 +224,8 @@ public final class HttpServer {
         scheduleDateTick(rs);
       });
     }
-    log.info("HTTP server listening on {}:{} with {} reactors{}", options.host, port,
-        states.size(), reusePort ? " (SO_REUSEPORT)" : "");
+    log.info("HTTP{} server listening on {}:{} with {} reactors{}", tls == null ? "" : "S",
+        options.host, port, states.size(), reusePort ? " (SO_REUSEPORT)" : "");
   }
 
   private static boolean reusePortSupported() {
@@ -236,9 +264,20 @@ public final class HttpServer {
     try {
       ch.configureBlocking(false);
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      Connection c = new Connection(this, rs, ch);
+      Transport t = tls == null ? Transport.plain(ch)
+          : new TlsTransport(ch, tls.serverEngine()).plaintextReply(PLAIN_TO_TLS);
+      Connection c = new Connection(this, rs, ch, t);
       c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
       rs.add(c);
+      if (tls != null) {
+        t.start(rs.reactor, c.key, options.headerTimeoutMillis).onComplete((v, e) -> {
+          if (e != null) {
+            c.close(); // the transport has closed the socket and logged why
+          } else {
+            c.handshakeDone();
+          }
+        });
+      }
     } catch (IOException e) {
       log.debug("cannot set up a connection: {}", e.toString());
       Connection.closeQuietly(ch);
