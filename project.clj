@@ -1,4 +1,7 @@
-;; Leiningen description of the same project as pom.xml (which CI uses).
+;; Leiningen description of the same project as pom.xml. CI runs the tests through it too
+;; (.ci/run): `lein with-profile -base test`. Leiningen's base profile adds nREPL and
+;; REPL-y from Clojars; without Clojars, leave it out with `with-profile -base`. nREPL is
+;; then not on the classpath, and peloton.repl's tests check the error that says so.
 (defproject peloton/peloton "0.1.0-SNAPSHOT"
   :description "Fast asynchronous web applications on the JVM: reactor, HTTP server and client, MongoDB client, futures and streams."
   :license {:name "Apache License 2.0" :url "https://www.apache.org/licenses/LICENSE-2.0"}
@@ -17,4 +20,6 @@
                                   [de.bwaldvogel/mongo-java-server-memory-backend "1.47.0"]
                                   [org.mongodb/mongodb-driver-sync "5.14.0"]
                                   [de.bwaldvogel/mongo-java-server-h2-backend "1.47.0"]
-                                  [com.h2database/h2 "2.3.232"]]}})
+                                  [com.h2database/h2 "2.3.232"]]}
+             ;; as the pom's Surefire setting: the tests' expected errors, not every INFO line
+             :test {:jvm-opts ["-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"]}})

@@ -2,7 +2,8 @@
   "Futs: single-assignment asynchronous results, and macros that make code
   which waits on them read top to bottom.
 
-  The model. A fut (a `peloton.fut.Fut`) starts pending and completes once,
+  The model. A fut (a `peloton.fut.Fut`; the ones made here are
+  `peloton.fut.FnFut`s, which are also functions) starts pending and completes once,
   from any thread, with either a value or an error. Nothing here blocks or
   starts a thread: code that needs a fut's value registers a callback, and the
   callback runs on the thread that completes the fut (or at once, on the
@@ -25,12 +26,16 @@
   wait for many futs at once; `then`, `recover`, `always` chain callbacks.
 
   Blocking: `@f` and `(deref f ms timeout-val)` block the calling thread: for
-  the REPL and tests only, never on a reactor thread or inside a callback."
+  the REPL and tests only, never on a reactor thread or inside a callback.
+
+  Times here are in milliseconds (`with-timeout`, `deref`), as Clojure's
+  `deref` counts them; `peloton.reactor`, `peloton.http` and `peloton.httpd`
+  take seconds, as the original's `later` did."
   (:require [clojure.walk :as walk])
   (:import (java.util List)
            (java.util.concurrent Executor ScheduledExecutorService)
            (java.util.function Function)
-           (peloton.fut Dofut Fut Fut$Callback)))
+           (peloton.fut Dofut FnFut Fut Fut$Callback)))
 
 (set! *warn-on-reflection* true)
 
@@ -40,7 +45,7 @@
   `subscribe!` (or, at the REPL, `@f`). Calling `(f)` with no argument answers
   the fut itself."
   ^Fut []
-  (Fut.))
+  (FnFut.))
 
 (defn fut?
   "True when `x` is a fut."
@@ -135,7 +140,7 @@
   plain values), in order, once all are known; it fails with the first error to
   occur. All the futs run concurrently: `all` only waits."
   ^Fut [xs]
-  (Fut/all ^objects (to-array xs)))
+  (Dofut/all ^objects (to-array xs)))
 
 (defn zip
   "`(zip a b c)` is `(all [a b c])`: a fut of the vector of their values."
@@ -143,10 +148,10 @@
   (all xs))
 
 (defn with-timeout
-  "Answers a fut with the outcome of `x`, or failed with a
+  "Fails with a timeout unless `x` completes within `ms` MILLISECONDS (as `deref`).
+  Answers a fut with the outcome of `x`, or failed with a
   `peloton.fut.FutTimeoutException` (a `java.util.concurrent.TimeoutException`
-  whose message gives the timeout) when `x` is not complete within `ms`
-  milliseconds. `x` itself is left alone. The timer runs on `scheduler`, or on
+  whose message gives the timeout) when `x` is not complete in time. `x` itself is left alone. The timer runs on `scheduler`, or on
   one shared daemon thread named peloton-fut-timer; the timeout's callbacks run
   on the timer's thread, so give them an executor if they are slow."
   (^Fut [x ms]
@@ -161,13 +166,13 @@
   of its arguments when it is called with several (nil with none)."
   ([f]
    (fn [& xs]
-     (let [r (Fut.)
+     (let [r (FnFut.)
            done (fn [& ys] (.deliver r (if (next ys) (vec ys) (first ys))))]
        (apply f (concat xs [done]))
        r)))
   ([f arg-idx]
    (fn [& xs]
-     (let [r (Fut.)
+     (let [r (FnFut.)
            done (fn [& ys] (.deliver r (if (next ys) (vec ys) (first ys))))]
        (apply f (concat (take arg-idx xs) [done] (drop arg-idx xs)))
        r))))
@@ -217,7 +222,7 @@
                                (fn [] ~expr)
                                (fn [~pat] ~@(if more [(build more)] body))
                                ~(nil? more)))]
-      `(let [~result (Fut.)]
+      `(let [~result (FnFut.)]
          ~(build (partition 2 bindings))
          ~result))))
 

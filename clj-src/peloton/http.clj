@@ -23,7 +23,10 @@
 
   `https://` URLs speak TLS 1.2/1.3: the server's certificate is checked against
   the JDK's trust store and its name against the host (SNI is sent); see
-  `client` for a private CA, a client certificate or `:insecure? true`."
+  `client` for a private CA, a client certificate or `:insecure? true`.
+
+  Times (`:timeout`, `:connect-timeout`, `:idle-timeout`) are in seconds,
+  fractions allowed, as everywhere in `peloton.reactor` and `peloton.httpd`."
   (:require [peloton.options :as options])
   (:import (java.nio.charset StandardCharsets)
            (java.util LinkedHashMap Map)
@@ -36,15 +39,17 @@
 
 (set! *warn-on-reflection* true)
 
-(def ^:private client-spec
+(def client-options
+  "The options of `client`, as a `peloton.options` spec (key ->
+  `[predicate what-it-expects]`); any other key is refused."
   {:reactors [#(instance? ReactorGroup %) "a peloton.reactor.ReactorGroup"]
    :connect-timeout [options/pos-num? "a positive number of seconds"]
    :timeout [options/pos-num? "a positive number of seconds"]
    :idle-timeout [options/pos-num? "a positive number of seconds"]
-   :max-connections [pos-int? "a positive integer"]
-   :max-waiters [nat-int? "a non-negative integer"]
+   :max-connections [pos-int? "a positive integer (connections per host)"]
+   :max-waiters [nat-int? "a non-negative integer (queued requests per host)"]
    :max-redirects [nat-int? "a non-negative integer"]
-   :max-body [pos-int? "a positive number of bytes"]
+   :max-body [nat-int? "a non-negative integer (bytes)"]
    :user-agent [string? "a string"]
    :ca-cert [string? "the path of a PEM file of CA certificates"]
    :client-cert [string? "the path of a PEM client certificate (chain)"]
@@ -75,23 +80,25 @@
         (.alpn (TlsConfig/client o) (into-array String ["http/1.1"]))))))
 
 (defn client
-  "Makes a client with its own connection pools. Options (defaults):
+  "Makes a client with its own connection pools. Times are in seconds.
+  Options (defaults):
   `:reactors` a `peloton.reactor.ReactorGroup` (the current reactor, or the
   shared one, when a host's pool is made), `:connect-timeout` (10 s, the TLS
   handshake included), `:timeout` (60 s for a whole exchange), `:idle-timeout`
   (30 s), `:max-connections` per host (16), `:max-waiters` per host (1024),
   `:max-redirects` (5), `:max-body` (64 MiB), `:user-agent` (\"peloton\").
-  Times are in seconds. Close it with `close-client!`.
+  Close it with `close-client!`.
 
   TLS for `https://`: `:ca-cert` (a PEM file of CAs trusted besides the JDK's),
   `:client-cert` and `:client-key` (PEM files, for mutual TLS; an encrypted key
   takes `:client-key-password`), `:insecure? true` (no certificate or host name
   check at all; logged as a warning), or `:tls` (a ready
   `peloton.transport.TlsConfig` or `javax.net.ssl.SSLContext`). An unreadable
-  file is an error naming it. An unknown option is an error."
+  file is an error naming it. An unknown key or a value of the wrong type is an
+  IllegalArgumentException naming it."
   ([] (client {}))
   ([opts]
-   (options/check! "client" client-spec opts)
+   (options/check! "client" client-options opts)
    (let [o (HttpClient$Options.)
          ms (fn [s] (long (* 1000 s)))]
      (when-let [g (:reactors opts)] (set! (.group o) ^ReactorGroup g))
@@ -158,19 +165,37 @@
     (when (= as :stream) (.stream req true))
     req))
 
+(def request-options
+  "The options of `request!` (and `get!`, `post!` ...), as a
+  `peloton.options` spec (key -> `[predicate what-it-expects]`); any other key
+  fails the answered fut with an IllegalArgumentException naming it."
+  {:method [#(or (keyword? %) (string? %)) "a keyword or string, e.g. :get"]
+   :headers [map? "a map of header name to value"]
+   :params [#(or (map? %) (and (sequential? %) (every? (fn [e] (and (sequential? e) (= 2 (count e)))) %)))
+            "a map (or a sequence of [name value] pairs)"]
+   :body [#(or (string? %) (bytes? %)) "a String (sent as UTF-8) or bytes"]
+   :timeout [options/pos-num? "a positive number of seconds"]
+   :follow-redirects? [boolean? "true or false"]
+   :max-redirects [nat-int? "a non-negative integer"]
+   :as [#{:string :bytes :stream} "one of :string :bytes :stream"]
+   :client [#(instance? HttpClient %) "a client made by peloton.http/client"]})
+
 (defn request!
   "Sends a request to `url` (\"http://host[:port]/path?query\") and answers a
   fut of `{:status :reason :headers :url :body}` (see the namespace doc).
-  Options, as a map or as keyword arguments:
+  Options, as a map or as keyword arguments (`:timeout` in seconds):
   `:method` (:get; any keyword or string), `:headers` (a map),
   `:params` (a map: the query string, or for a :post without `:body` a form
   body), `:body` (a String, sent as UTF-8, or bytes), `:timeout` (seconds for
   the whole exchange, redirects and a streamed body included; default the
   client's, 60 s), `:follow-redirects?` (false; 301/302/303/307/308, a 303 or a
   POST's 301/302 turning into a GET), `:max-redirects` (5), `:as` (:string,
-  :bytes or :stream), `:client` (a `client`; default a shared one)."
+  :bytes or :stream), `:client` (a `client`; default a shared one). Any
+  other key, or a value of the wrong type, fails the fut with an
+  IllegalArgumentException naming the option (and the closest known one)."
   [url & {:as opts}]
   (try
+    (options/check! "request!" request-options opts)
     (let [^HttpClient c (or (:client opts) @default-client)
           as (:as opts :string)
           ^Fut f (.request c (->request url opts))]

@@ -14,7 +14,10 @@
         [:GET #\"^/$\" on-index])
 
   Handlers run on the connection's reactor thread unless `:executor` is given:
-  never block there. A handler that throws gets a 500 and a log line."
+  never block there. A handler that throws gets a 500 and a log line.
+
+  Times (`:idle-timeout`, `stop-server!`'s grace ...) are in seconds,
+  fractions allowed, as in `peloton.reactor`."
   (:require [clojure.string :as str]
             [clojure.tools.logging :as log]
             [peloton.options :as options]
@@ -39,12 +42,19 @@
   (keyword (.method conn)))
 
 (defn request-uri
-  "The raw request-target, e.g. `\"/search?q=x\"`."
+  "The raw request-target as the client sent it, query included, e.g.
+  `\"/search?q=x\"` (not normalized: `\"/a/../b\"` stays as sent). Routes
+  match `request-path`, not this."
   ^String [^Exchange conn]
   (.uri conn))
 
 (defn request-path
-  "The raw path of the request, before any `?`."
+  "The normalized path of the request, before any `?`: what routes match and
+  what Ring's `:uri` is. Percent-encoded unreserved characters are decoded
+  (`/%61b` is `/ab`), other encodings such as `%2F` are kept (upper-cased),
+  and dot segments are removed (`/admin/../public` is `/public`); a path
+  climbing above the root was refused with 400. `(.rawPath conn)` is the path
+  as sent."
   ^String [^Exchange conn]
   (.path conn))
 
@@ -97,25 +107,31 @@
   ^String [^Exchange conn]
   (some-> (.remoteAddress conn) .getAddress .getHostAddress))
 
+(defn- form-map
+  "Forms/parseUrlEncoded's map (a java.util.List for a repeated key) as a
+  Clojure map of `key-fn`'d keys to a string or a vector of strings."
+  [^String s key-fn]
+  (if s
+    (into {} (map (fn [[k v]] [(key-fn k) (if (instance? java.util.List v) (vec v) v)]))
+          (Forms/parseUrlEncoded s))
+    {}))
+
 (defn query-data
   "The query string decoded into a map of string keys to string values (a
   vector of values for a repeated key)."
   [^Exchange conn]
-  (if-let [q (.query conn)]
-    (into {} (Forms/parseUrlEncoded q))
-    {}))
+  (form-map (.query conn) identity))
 
 (defn post-data
   "The body decoded as `application/x-www-form-urlencoded` into a map of string
   keys to string values (a vector of values for a repeated key)."
   [^Exchange conn]
-  (into {} (Forms/parseUrlEncoded (.bodyString conn))))
+  (form-map (.bodyString conn) identity))
 
 (defn post-data-map
   "Like `post-data`, with keyword keys."
-  [conn]
-  (into {} (map (fn [[k v]] [(keyword k) (if (instance? java.util.List v) (vec v) v)]))
-        (post-data conn)))
+  [^Exchange conn]
+  (form-map (.bodyString conn) keyword))
 
 (defn finished?
   "True once the response is complete or the client has gone away: a loop that
@@ -282,14 +298,44 @@
 
 ;; ---- routing ----
 
+(def route-methods
+  "The methods a route may name (as keywords, any case): the RFC 9110 methods
+  and PATCH; `:any` matches every method."
+  #{:GET :HEAD :POST :PUT :DELETE :CONNECT :OPTIONS :TRACE :PATCH})
+
+(defn- check-route!
+  "Refuses a route that is not `[method regex handler & extra-args]` with a
+  real method, so a typo such as `:FETCH` or `:GTE` fails at start-up instead
+  of answering 404 for ever."
+  [route]
+  (when-not (and (vector? route) (<= 3 (count route)))
+    (throw (IllegalArgumentException.
+            (str "serve!: a route is [method regex handler & extra-args], got " (pr-str route)))))
+  (let [[method re handler] route
+        m (when (or (keyword? method) (string? method))
+            (keyword (str/upper-case (name method))))]
+    (when-not (or (= method :any) (contains? route-methods m))
+      (let [near (when m (options/closest m route-methods))]
+        (throw (IllegalArgumentException.
+                (str "serve!: route " (pr-str (subvec route 0 2)) " has an unknown method "
+                     (pr-str method) (when near (str " (did you mean " (pr-str near) "?)"))
+                     "; valid: :any or one of "
+                     (str/join " " (map pr-str (sort-by name route-methods)))
+                     " (any case)")))))
+    (when-not (instance? Pattern re)
+      (throw (IllegalArgumentException. (str "route needs a regex: " (pr-str re)))))
+    (when-not (ifn? handler)
+      (throw (IllegalArgumentException.
+              (str "serve!: route " (pr-str (subvec route 0 2)) " needs a handler function, got "
+                   (pr-str handler)))))))
+
 (defn- route-handler
   "Turns route vectors `[method regex handler & extra-args]` into a
   `peloton.http.Router`."
   ^Router [routes]
   (let [router (Router.)]
-    (doseq [[method re handler & extra] routes]
-      (when-not (instance? Pattern re)
-        (throw (IllegalArgumentException. (str "route needs a regex: " (pr-str re)))))
+    (doseq [[method re handler & extra :as route] routes]
+      (check-route! route)
       (.add router
             (if (= method :any) nil (str/upper-case (name method)))
             ^Pattern re
@@ -332,6 +378,41 @@
         keystore (TlsConfig/serverKeystore keystore password)
         :else (TlsConfig/server ^SSLContext ssl-context)))))
 
+(def server-options
+  "The options of `serve!`, `start-server!` and `serve-ring!`, as a
+  `peloton.options` spec: key -> `[predicate what-it-expects]`. Durations are
+  in seconds. Any other key is refused with an error naming it."
+  {:port [options/port? "a port number 0-65535 (0 picks a free one)"]
+   :ports [#(and (sequential? %) (seq %) (every? options/port? %))
+           "a non-empty vector of port numbers 0-65535"]
+   :host [string? "a host name or address string, e.g. \"0.0.0.0\""]
+   :listen-backlog [pos-int? "a positive integer (queued connections)"]
+   :reactors [pos-int? "a positive integer (reactor threads)"]
+   :executor [#(instance? Executor %) "a java.util.concurrent.Executor"]
+   :header-timeout [options/pos-num? "a positive number of seconds"]
+   :idle-timeout [options/pos-num? "a positive number of seconds"]
+   :write-timeout [options/pos-num? "a positive number of seconds"]
+   :max-body [nat-int? "a non-negative integer (bytes)"]
+   :body-buffer-limit [nat-int? "a non-negative integer (bytes)"]
+   :max-request-line [pos-int? "a positive integer (bytes)"]
+   :max-header-bytes [pos-int? "a positive integer (bytes)"]
+   :max-headers [pos-int? "a positive integer"]
+   :tls [#(or (map? %) (instance? TlsConfig %))
+         "a map {:cert :key}, {:keystore :password} or {:ssl-context}, or a peloton.transport.TlsConfig"]})
+
+(def ^:private ring-options
+  (assoc server-options :async? [boolean? "true or false (a 3-arity async Ring handler)"]))
+
+(defn- check-server-options!
+  "Checks `opts` against `spec` for `where`, and that `:port` and `:ports` are
+  not both given (one of them would be ignored)."
+  [where spec opts]
+  (options/check! where spec opts)
+  (when (and (some? (:port opts)) (some? (:ports opts)))
+    (throw (IllegalArgumentException.
+            (str where ": give :port or :ports, not both; got " (pr-str (select-keys opts [:port :ports]))))))
+  opts)
+
 (defn- options ^HttpServer$Options [opts port]
   (let [o (HttpServer$Options.)
         ^HttpLimits limits (.limits o)]
@@ -355,9 +436,9 @@
   java.io.Closeable
   (close [_] (doseq [^HttpServer s servers] (.close s))))
 
-(defn start-server!
-  "Starts serving `handler` (a function of `conn`) with the options of `serve!`.
-  Answers a server value for `port` and `stop-server!`."
+(defn- start-checked!
+  "Starts one HttpServer per port of `opts` (already checked) for `handler`;
+  on a failure closes those already started and rethrows."
   [opts handler]
   (let [ports (or (:ports opts) [(or (:port opts) 8080)])
         h (->handler handler)
@@ -370,6 +451,15 @@
                         [] ports)]
     (->Server started)))
 
+(defn start-server!
+  "Starts serving `handler` (a function of `conn`) with the options of `serve!`
+  (an unknown option or a value of the wrong type is an
+  IllegalArgumentException naming it). Answers a server value for `port` and
+  `stop-server!`."
+  [opts handler]
+  (check-server-options! "start-server!" server-options opts)
+  (start-checked! opts handler))
+
 (defn serve!
   "Serves `routes` and answers a server value (stop it with `stop-server!`).
 
@@ -381,6 +471,9 @@
   `:write-timeout` (30 s without write progress), `:max-body` (16 MiB),
   `:body-buffer-limit` (1 MiB: larger bodies are streamed to the handler),
   `:max-request-line` (8 KiB), `:max-header-bytes` (32 KiB), `:max-headers` (100).
+  Durations are in seconds (fractions allowed). Any other key, or a value of
+  the wrong type, is an IllegalArgumentException naming the option (and the
+  closest known one): nothing is silently ignored. See `server-options`.
 
   `:tls` serves HTTPS (TLS 1.2 and 1.3, ALPN http/1.1) with one of
   `{:cert \"fullchain.pem\" :key \"privkey.pem\"}` (PEM files as certbot writes
@@ -392,12 +485,18 @@
   plain HTTP gets a plain 400, other garbage is closed (both logged at debug).
 
   Each route is `[method regex handler & extra-args]`: `method` a keyword such
-  as `:GET` (which also takes HEAD) or `:any`; the first route whose method matches and whose regex is
+  as `:GET` (which also takes HEAD) or `:any` (see `route-methods`; another
+  method is refused at start-up); the first route whose method matches and whose regex is
   found in the path calls `(apply handler conn (concat extra-args groups))`.
+  The regex and its groups see the normalized path (`request-path`: dot
+  segments removed, encoded unreserved characters decoded, `%2F` and other
+  reserved encodings kept), so `/admin/../public` is routed as `/public` and
+  `/%61dmin` as `/admin`; `request-uri` keeps the target as sent.
   No match answers 404. Use a var (`#'handler`) to pick up redefinitions at the
   REPL without restarting."
   [opts & routes]
-  (start-server! opts (route-handler routes)))
+  (check-server-options! "serve!" server-options opts)
+  (start-checked! opts (route-handler routes)))
 
 (defn port
   "The port the (first) server listens on."
@@ -419,17 +518,22 @@
   "The Ring request map (per the Ring SPEC) for `conn`: `:server-port`,
   `:server-name`, `:remote-addr`, `:uri`, `:query-string`, `:scheme`,
   `:request-method`, `:protocol`, lower-case `:headers` and `:body` as an
-  InputStream. Also `:peloton/conn`, the connection itself."
+  InputStream. Also `:peloton/conn`, the connection itself, and
+  `:peloton/raw-uri`, the request-target exactly as sent.
+
+  `:uri` is the normalized path (see `request-path`: dot segments removed,
+  encoded unreserved characters decoded, `%2F` kept), the path routes match.
+  `:server-name` and `:server-port` come from an absolute-form target's
+  authority when the target has one (RFC 9112 §3.2.2), else from the Host
+  header (validated by the parser); without a host there, the local address,
+  and without a port, the local port."
   [^Exchange conn]
   (let [^Request r (.request conn)
         local (.localAddress conn)
-        host (.header conn "host")
-        server-name (if host
-                      (let [i (.lastIndexOf ^String host ":")]
-                        (if (and (pos? i) (not (str/ends-with? host "]"))) (subs host 0 i) host))
-                      (some-> local .getHostString))]
-    {:server-port (some-> local .getPort)
-     :server-name server-name
+        host (.host r)
+        port (.port r)]
+    {:server-port (if (neg? port) (some-> local .getPort) port)
+     :server-name (if (str/blank? host) (some-> local .getHostString) host)
      :remote-addr (remote-addr conn)
      :uri (.path conn)
      :query-string (.query conn)
@@ -438,7 +542,8 @@
      :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
      :headers (request-headers conn)
      :body (.bodyInputStream conn)
-     :peloton/conn conn}))
+     :peloton/conn conn
+     :peloton/raw-uri (.uri conn)}))
 
 (defn- set-ring-headers! [^Exchange conn headers]
   (doseq [[k v] headers]
@@ -525,6 +630,8 @@
 
 (defn serve-ring!
   "Serves a Ring handler with the options of `serve!` (`:async? true` for a
-  3-arity handler). Answers a server value for `stop-server!`."
+  3-arity handler; any other key is refused, as by `serve!`). Answers a server
+  value for `stop-server!`."
   [opts handler]
-  (start-server! opts (ring-handler handler opts)))
+  (check-server-options! "serve-ring!" ring-options opts)
+  (start-checked! (dissoc opts :async?) (ring-handler handler opts)))

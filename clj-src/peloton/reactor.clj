@@ -12,7 +12,11 @@
           (stop)))
 
   Callbacks run on the reactor thread: keep them short and non-blocking. One
-  that throws is logged and the loop goes on."
+  that throws is logged and the loop goes on.
+
+  Times here are in seconds (fractions allowed: `(later 0.25 ...)`), as in
+  the original Peloton; so are `peloton.httpd`'s and `peloton.http`'s.
+  `peloton.fut` counts milliseconds, as `deref` does."
   (:import (java.nio.channels SelectableChannel SelectionKey)
            (peloton.fut Fut Fut$Callback)
            (peloton.reactor Reactor Timer)))
@@ -66,14 +70,14 @@
   (apply timeout seconds f args))
 
 (defmacro later
-  "Evaluates `body` on the current reactor after `seconds`. Answers a timer
-  handle for `cancel!`."
+  "Evaluates `body` on the current reactor after `seconds` (in seconds,
+  fractions allowed). Answers a timer handle for `cancel!`."
   [seconds & body]
   `(timeout ~seconds (fn [] ~@body)))
 
 (defn later!
-  "Calls `f` (no arguments) on the current reactor after `seconds`; the
-  function form of `later`."
+  "Calls `f` (no arguments) on the current reactor after `seconds` (in
+  seconds, fractions allowed); the function form of `later`."
   ^Timer [seconds f]
   (timeout seconds f))
 

@@ -13,16 +13,17 @@
 
   Nothing blocks (except `stream->seq`, for the REPL and tests); futs complete
   on the thread that made them completable, as everywhere in `peloton.fut`."
-  (:import (java.util.function Function)
-           (peloton.fut Dofut Fut Fut$Callback Stream)))
+  (:import (java.util.concurrent CompletionStage)
+           (java.util.function Function)
+           (peloton.fut Dofut FnStream Fut Fut$Callback Stream)))
 
 (set! *warn-on-reflection* true)
 
 (defn stream
   "Answers a new open stream whose buffer holds `capacity` values (default 16;
   0 makes each put wait for a take)."
-  (^Stream [] (Stream.))
-  (^Stream [capacity] (Stream. (int capacity))))
+  (^Stream [] (FnStream. 16))
+  (^Stream [capacity] (FnStream. (int capacity))))
 
 (defn stream?
   "True when `x` is a stream."
@@ -87,23 +88,42 @@
   (.consume s (reify Function
                 (apply [_ v] (f v)))))
 
+(defn run-do-stream
+  "What `do-stream` expands to: calls `(f v)` for each value of `src` (see
+  `do-stream`) and answers a fut of the end. A fut (or CompletionStage) is
+  waited for without blocking; when it delivers something other than a
+  stream, the answer fails with an IllegalArgumentException saying so."
+  ^Fut [src f]
+  (cond
+    (stream? src) (consume! src f)
+    (or (instance? Fut src) (instance? CompletionStage src))
+    (.then (Dofut/toFut src)
+           (reify Function
+             (apply [_ v]
+               (if (stream? v)
+                 (consume! v f)
+                 (throw (IllegalArgumentException.
+                         (str "do-stream: expected a stream or a fut of a stream; the fut delivered "
+                              (if (nil? v) "nil" (.getName (class v))))))))))
+    :else (Dofut/run (fn [] (f src)))))
+
 (defmacro do-stream
   "`(do-stream [x s] body...)` runs `body` with `x` bound to each value of
   stream `s` in turn (`x` may destructure), and answers a fut delivered with
-  true at end-of-stream. When `body` answers a fut, the next value is taken
-  only once it is delivered. An exception from `body` or the stream's error
-  fails the answer and stops the loop. When `s` is not a stream, `body` runs
-  once with `x` bound to `s` (as in the original Peloton) and the answer
-  follows `body`'s value."
+  true at end-of-stream. `s` may also be a fut of a stream, as
+  `peloton.mongo/query-stream!` answers: `do-stream` waits for it without
+  blocking, then iterates the stream; a failed fut fails the answer, and a
+  fut of something else fails it with an IllegalArgumentException. When
+  `body` answers a fut, the next value is taken only once it is delivered. An
+  exception from `body` or the stream's error fails the answer and stops the
+  loop. When `s` is neither a stream nor a fut, `body` runs once with `x`
+  bound to `s` (as in the original Peloton) and the answer follows `body`'s
+  value."
   [bindings & body]
   (when-not (and (vector? bindings) (= 2 (count bindings)))
     (throw (IllegalArgumentException. "do-stream expects [binding stream]")))
   (let [[pat src] bindings]
-    `(let [src# ~src
-           f# (fn [~pat] ~@body)]
-       (if (stream? src#)
-         (consume! src# f#)
-         (Dofut/run (fn [] (f# src#)))))))
+    `(run-do-stream ~src (fn [~pat] ~@body))))
 
 (defn stream->seq
   "A lazy seq of the values of stream `s`, ending at end-of-stream; realizing

@@ -20,6 +20,7 @@
             [peloton.fut :refer [dofut fut deliver! fail! recover]]
             [peloton.httpd :as httpd]
             [peloton.mongo :as mongo]
+            [peloton.reactor :as reactor]
             [peloton.repl :as repl]
             [web-example])
   (:import (de.bwaldvogel.mongo MongoServer)
@@ -45,14 +46,20 @@
   ^String [s]
   (str/escape (str s) {\& "&amp;" \< "&lt;" \> "&gt;" \" "&quot;" \' "&#39;"}))
 
-(defn page
-  "A whole HTML page with the demo's navigation; `body` is HTML already."
-  [title & body]
+(defn page-start
+  "The start of every demo page, up to and including the navigation: what a
+  page that never ends (the chunked counter) sends first."
+  ^String [title]
   (str "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
        "<title>" (esc title) "</title>"
        "<link rel=\"stylesheet\" href=\"/files/style.css\"></head><body>"
        "<nav><a href=\"/\">Home</a> <a href=\"/chunked\">Counter</a> "
-       "<a href=\"/files/\">Files</a> <a href=\"/blog\">Blog</a></nav>"
+       "<a href=\"/files/\">Files</a> <a href=\"/blog\">Blog</a></nav>"))
+
+(defn page
+  "A whole HTML page with the demo's navigation; `body` is HTML already."
+  [title & body]
+  (str (page-start title)
        (apply str body)
        "</body></html>\n"))
 
@@ -71,6 +78,26 @@
          "<li><a href=\"/files/\">/files/</a>: static files with Range and sendfile</li>"
          "<li><a href=\"/blog\">/blog</a>: a small blog on MongoDB, written with <code>dofut</code></li>"
          "</ul>")))
+
+;; ---- the counter ----
+
+(defn on-chunked
+  "GET /chunked : the original's live counter (`web-example/chunk-loop` sends
+  one `<script>x++ ...</script>` chunk a second) inside the demo's page frame.
+  The page starts at 1 with x=1, so the first tick shows 2 (the original
+  starts x at 0 under a \"1\", showing 1 twice)."
+  [conn]
+  (httpd/set-content-type-html! conn)
+  (httpd/start-chunked-response! conn)
+  (httpd/send-chunk! conn (str (page-start "Counter")
+                               "<h1>Counter</h1>"
+                               "<p>One response that never ends: each second the server sends "
+                               "another chunk, a small script that raises the number.</p>"
+                               "<script>x=1;</script><p class=\"counter\" id=foo>1</p>"))
+  ;; Some browsers render a chunked page only after its first kilobyte.
+  (httpd/send-chunk! conn (apply str (repeat 1024 " ")))
+  (httpd/flush-output! conn)
+  (reactor/timeout 1.0 web-example/chunk-loop conn))
 
 ;; ---- blog ----
 
@@ -162,7 +189,7 @@
   `db` is a fut of the MongoDB client, `files` the static file handler."
   [db files]
   [[:GET #"^/$" #'on-index]
-   [:GET #"^/chunked$" #'web-example/on-chunked]
+   [:GET #"^/chunked$" #'on-chunked]
    [:GET #"^/files$" (fn [conn] (httpd/see-other! conn "/files/"))]
    [:GET #"^/files/(.*)$" files]
    [:GET #"^/blog$" #'on-blog db]
@@ -288,6 +315,17 @@
         "--files-dir" (recur more (assoc opts :files-dir (need)))
         (throw (ex-info (str "unknown option " k) {:type :usage}))))))
 
+(defn connect-hints
+  "Commands that connect a terminal REPL to nREPL on `port`, as far as they
+  work here: nREPL's own client on the demo's classpath always;
+  `lein repl :connect` only when Leiningen's REPL client (REPL-y, from
+  Clojars) is in the local Maven repository, as it fails without it."
+  [port]
+  (let [reply (io/file (System/getProperty "user.home") ".m2/repository/reply/reply")]
+    (cond-> [(str "mvn -q exec:java -Dexec.mainClass=clojure.main -Dexec.args=\"-m nrepl.cmdline --connect --port "
+                  port "\"")]
+      (.isDirectory reply) (conj (str "lein repl :connect " port)))))
+
 (defn- exit! [code & lines]
   (binding [*out* *err*]
     (doseq [l lines] (println l)))
@@ -321,7 +359,9 @@
     (when-let [n (:nrepl sys)]
       (spit port-file (str (repl/nrepl-port n)))
       (println (str "  nREPL:   127.0.0.1:" (repl/nrepl-port n)
-                    " (port also in .nrepl-port; e.g. lein repl :connect " (repl/nrepl-port n) ")")))
+                    " (port also in .nrepl-port, for CIDER and Calva)"))
+      (doseq [hint (connect-hints (repl/nrepl-port n))]
+        (println (str "           " hint))))
     (.addShutdownHook (Runtime/getRuntime)
                       (Thread. ^Runnable
                                (fn []

@@ -1,12 +1,14 @@
 package peloton.fut;
 
 import clojure.lang.IFn;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Run-time support for the {@code dofut} and {@code dofut-concurrent} macros of {@code
- * peloton.fut}; Java code has {@link Fut#then} and {@link Fut#all} instead. Every continuation is
+ * peloton.fut}; Java code has {@link Fut#then} and {@link Fut#all} instead. Its futs are untyped
+ * ({@code Fut<Object>}), as Clojure values are; those it makes are {@link FnFut}s. Every continuation is
  * dispatched through the fut trampoline, so loops written with the macros use bounded stack.
  */
 public final class Dofut {
@@ -23,7 +25,7 @@ public final class Dofut {
    * @param k the rest of the {@code dofut}, a function of the binding's value
    * @param last whether {@code k} is the body
    */
-  public static void step(Fut result, IFn producer, IFn k, boolean last) {
+  public static void step(Fut<Object> result, IFn producer, IFn k, boolean last) {
     Object x;
     try {
       x = producer.invoke();
@@ -44,7 +46,7 @@ public final class Dofut {
         return;
       }
       if (last) {
-        result.follow(y);
+        result.followAny(y);
       }
     });
   }
@@ -56,8 +58,8 @@ public final class Dofut {
    * @param body a function of no arguments
    * @return a fut of the body's value
    */
-  public static Fut run(IFn body) {
-    Fut r = new Fut();
+  public static Fut<Object> run(IFn body) {
+    Fut<Object> r = new FnFut<>();
     Fut.Trampoline.run((v, e) -> {
       Object y;
       try {
@@ -66,7 +68,7 @@ public final class Dofut {
         r.fail(t);
         return;
       }
-      r.follow(y);
+      r.followAny(y);
     }, null);
     return r;
   }
@@ -80,12 +82,12 @@ public final class Dofut {
    * @param k a function of one {@code Object[]} argument
    * @return a fut of {@code k}'s answer
    */
-  public static Fut after(Object[] deps, IFn k) {
-    Fut r = new Fut();
+  public static Fut<Object> after(Object[] deps, IFn k) {
+    Fut<Object> r = new FnFut<>();
     int n = deps.length;
     Object[] vals = new Object[n];
     AtomicInteger remaining = new AtomicInteger(n + 1);
-    Fut.Callback fire = (v0, e0) -> {
+    Fut.Callback<Object> fire = (v0, e0) -> {
       Object y;
       try {
         y = k.invoke(vals);
@@ -93,7 +95,7 @@ public final class Dofut {
         r.fail(t);
         return;
       }
-      r.follow(y);
+      r.followAny(y);
     };
     for (int i = 0; i < n; i++) {
       final int idx = i;
@@ -122,13 +124,25 @@ public final class Dofut {
    * @param x a value
    * @return a fut
    */
-  public static Fut toFut(Object x) {
+  @SuppressWarnings("unchecked")
+  public static Fut<Object> toFut(Object x) {
     if (x instanceof Fut) {
-      return (Fut) x;
+      return (Fut<Object>) x;
     }
     if (x instanceof CompletionStage) {
       return Fut.from((CompletionStage<?>) x);
     }
     return Fut.of(x);
+  }
+
+  /**
+   * Clojure's {@code all}: a fut of the vector of the values of {@code xs} (futs, completion
+   * stages or plain values), failed with the first error.
+   *
+   * @param xs futs, completion stages or plain values
+   * @return a fut of an immutable list (a Clojure vector)
+   */
+  public static Fut<List<Object>> all(Object[] xs) {
+    return Fut.allOf(xs);
   }
 }

@@ -1,7 +1,7 @@
 package peloton.fut;
 
-import clojure.lang.AFn;
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -16,10 +16,23 @@ import java.util.function.Function;
  * capacity (plus one pending put) in flight.
  *
  * <p>Thread-safe for any number of producers and consumers; one short lock guards the buffer and
- * futs are completed outside it, so callbacks never run under the lock. From Clojure, {@code (s
- * x)} puts {@code x}.
+ * futs are completed outside it, so callbacks never run under the lock.
+ *
+ * <pre>{@code
+ * Stream<String> lines = new Stream<>(16);
+ * Fut<Boolean> done = lines.forEach(line -> log.info("got {}", line));
+ * lines.put("one").then(accepted -> lines.put("two")).onComplete((ok, e) -> lines.close());
+ * }</pre>
+ *
+ * <p>From Java, {@link #next()} answers the next value (null at the end), and {@link
+ * #forEach(Consumer)} and {@link #consume(Function)} loop with backpressure; {@link #take()} is the
+ * untyped form that Clojure's {@code take!} uses, answering the {@link #EOF} marker at the end.
+ * Clojure's {@code (stream)} makes a {@link FnStream}, which is also a function: {@code (s x)} puts
+ * {@code x}.
+ *
+ * @param <T> the type of the values
  */
-public final class Stream extends AFn {
+public class Stream<T> {
 
   /** The value a take answers once the stream is closed and drained. */
   public static final Object EOF = new Object() {
@@ -29,16 +42,16 @@ public final class Stream extends AFn {
     }
   };
 
-  private static final Fut TRUE = Fut.of(Boolean.TRUE);
-  private static final Fut FALSE = Fut.of(Boolean.FALSE);
-  private static final Fut EOF_FUT = Fut.of(EOF);
+  private static final Fut<Boolean> TRUE = Fut.of(Boolean.TRUE);
+  private static final Fut<Boolean> FALSE = Fut.of(Boolean.FALSE);
+  private static final Fut<Object> EOF_FUT = Fut.of(EOF);
 
   private final int capacity;
   private final ArrayDeque<Object> buffer = new ArrayDeque<>();
   /** Pending puts beyond capacity: value, fut, value, fut... */
   private final ArrayDeque<Object> puts = new ArrayDeque<>();
   /** Takes waiting for a value (only while the buffer is empty). */
-  private final ArrayDeque<Fut> takes = new ArrayDeque<>();
+  private final ArrayDeque<Fut<Object>> takes = new ArrayDeque<>();
   private boolean closed;
   private Throwable error;
 
@@ -65,9 +78,9 @@ public final class Stream extends AFn {
    * @param v the value
    * @return a fut of true once {@code v} is accepted, or of false when the stream is closed
    */
-  public Fut put(Object v) {
-    Fut taker;
-    Fut pending;
+  public Fut<Boolean> put(T v) {
+    Fut<Object> taker;
+    Fut<Boolean> pending;
     synchronized (this) {
       if (closed) {
         return FALSE;
@@ -78,7 +91,7 @@ public final class Stream extends AFn {
           buffer.add(v == null ? NullBox.NULL : v);
           return TRUE;
         }
-        pending = new Fut();
+        pending = new Fut<>();
         puts.add(v == null ? NullBox.NULL : v);
         puts.add(pending);
         return pending;
@@ -89,30 +102,32 @@ public final class Stream extends AFn {
   }
 
   /**
-   * Asks for the next value.
+   * Asks for the next value, or the end marker: the untyped take that Clojure's {@code take!}
+   * uses. Java code usually wants {@link #next()}.
    *
    * @return a fut of the next value, of {@link #EOF} after close, or failed with the stream's
    *     error; values put before a close or an error are delivered first
    */
-  public Fut take() {
+  @SuppressWarnings("unchecked")
+  public Fut<Object> take() {
     Object v;
-    Fut accepted = null;
+    Fut<Boolean> accepted = null;
     synchronized (this) {
       v = buffer.poll();
       if (v != null) {
         if (!puts.isEmpty()) {
           buffer.add(puts.poll());
-          accepted = (Fut) puts.poll();
+          accepted = (Fut<Boolean>) puts.poll();
         }
       } else if (!puts.isEmpty()) {
         v = puts.poll();
-        accepted = (Fut) puts.poll();
+        accepted = (Fut<Boolean>) puts.poll();
       } else if (error != null) {
         return Fut.failed(error);
       } else if (closed) {
         return EOF_FUT;
       } else {
-        Fut f = new Fut();
+        Fut<Object> f = new Fut<>();
         takes.add(f);
         return f;
       }
@@ -121,6 +136,32 @@ public final class Stream extends AFn {
       accepted.deliver(Boolean.TRUE);
     }
     return Fut.of(v == NullBox.NULL ? null : v);
+  }
+
+  /**
+   * Asks for the next value, typed.
+   *
+   * @return a fut of the next value, of null once the stream is closed and drained (a stream
+   *     that carries null values tells the two apart with {@link #take()}), or failed with the
+   *     stream's error once the values before it are drained
+   */
+  @SuppressWarnings("unchecked")
+  public Fut<T> next() {
+    Fut<Object> f = take();
+    if (f == EOF_FUT) {
+      return Fut.of(null);
+    }
+    return f.map(v -> v == EOF ? null : (T) v);
+  }
+
+  /**
+   * Whether {@code x} is the end marker that {@link #take()} answers after close.
+   *
+   * @param x a value taken from a stream
+   * @return true for {@link #EOF}
+   */
+  public static boolean isEof(Object x) {
+    return x == EOF;
   }
 
   /** Ends the stream: later puts answer false; takes answer {@link #EOF} once drained. */
@@ -139,17 +180,19 @@ public final class Stream extends AFn {
   }
 
   private void end(Throwable t) {
-    Fut[] waiting;
+    Object[] waiting;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
       error = t;
-      waiting = takes.toArray(new Fut[0]);
+      waiting = takes.toArray();
       takes.clear();
     }
-    for (Fut f : waiting) {
+    for (Object o : waiting) {
+      @SuppressWarnings("unchecked")
+      Fut<Object> f = (Fut<Object>) o;
       if (t != null) {
         f.fail(t);
       } else {
@@ -165,8 +208,9 @@ public final class Stream extends AFn {
    * tells a producer waiting for room to stop now. Works on a closed stream too (its values are
    * dropped).
    */
+  @SuppressWarnings("unchecked")
   public void cancel() {
-    Fut[] waitingTakes;
+    Object[] waitingTakes;
     Object[] pending;
     synchronized (this) {
       closed = true;
@@ -174,23 +218,31 @@ public final class Stream extends AFn {
       buffer.clear();
       pending = puts.toArray();
       puts.clear();
-      waitingTakes = takes.toArray(new Fut[0]);
+      waitingTakes = takes.toArray();
       takes.clear();
     }
     for (int i = 1; i < pending.length; i += 2) {
-      ((Fut) pending[i]).deliver(Boolean.FALSE);
+      ((Fut<Boolean>) pending[i]).deliver(Boolean.FALSE);
     }
-    for (Fut f : waitingTakes) {
-      f.deliver(EOF);
+    for (Object f : waitingTakes) {
+      ((Fut<Object>) f).deliver(EOF);
     }
   }
 
-  /** @return true once {@link #close()}, {@link #cancel()} or {@link #error(Throwable)} was called */
+  /**
+   * Whether the stream is closed.
+   *
+   * @return true once {@link #close()}, {@link #cancel()} or {@link #error(Throwable)} was called
+   */
   public synchronized boolean isClosed() {
     return closed;
   }
 
-  /** @return true when the stream is closed and no value is left to take */
+  /**
+   * Whether the stream is closed and empty.
+   *
+   * @return true when the stream is closed and no value is left to take
+   */
   public synchronized boolean isDrained() {
     return closed && buffer.isEmpty() && puts.isEmpty();
   }
@@ -204,13 +256,28 @@ public final class Stream extends AFn {
    * @return a fut of true at end of stream, or failed with the stream's error or the first
    *     exception (or failed fut) from {@code f}, after which no more values are taken
    */
-  public Fut consume(Function<Object, Object> f) {
-    Fut done = new Fut();
+  public Fut<Boolean> consume(Function<? super T, ?> f) {
+    Fut<Boolean> done = new Fut<>();
     next(f, done);
     return done;
   }
 
-  private void next(Function<Object, Object> f, Fut done) {
+  /**
+   * Calls {@code action} with each value in turn, as {@link #consume(Function)} does.
+   *
+   * @param action called with each value
+   * @return a fut of true at end of stream, or failed with the stream's error or the first
+   *     exception from {@code action}
+   */
+  public Fut<Boolean> forEach(Consumer<? super T> action) {
+    return consume(v -> {
+      action.accept(v);
+      return null;
+    });
+  }
+
+  @SuppressWarnings("unchecked")
+  private void next(Function<? super T, ?> f, Fut<Boolean> done) {
     take().onComplete((v, e) -> {
       if (e != null) {
         done.fail(e);
@@ -222,13 +289,13 @@ public final class Stream extends AFn {
       }
       Object r;
       try {
-        r = f.apply(v);
+        r = f.apply((T) v);
       } catch (Throwable t) {
         done.fail(t);
         return;
       }
       if (r instanceof Fut) {
-        ((Fut) r).onComplete((v2, e2) -> {
+        ((Fut<?>) r).onComplete((v2, e2) -> {
           if (e2 != null) {
             done.fail(e2);
           } else {
@@ -239,12 +306,6 @@ public final class Stream extends AFn {
         next(f, done);
       }
     });
-  }
-
-  /** Puts {@code v}: {@code (s v)} from Clojure. */
-  @Override
-  public Object invoke(Object v) {
-    return put(v);
   }
 
   @Override

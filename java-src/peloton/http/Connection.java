@@ -414,8 +414,12 @@ final class Connection implements Reactor.IoHandler, BodySink {
     byte[] text = ((reason == null ? HttpStatus.reason(status) : reason) + "\n")
         .getBytes(StandardCharsets.UTF_8);
     StringBuilder sb = new StringBuilder(128);
-    sb.append("HTTP/1.1 ").append(status).append(' ').append(HttpStatus.reason(status))
-        .append("\r\nServer: peloton\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ")
+    sb.append("HTTP/1.1 ").append(status).append(' ').append(HttpStatus.reason(status)).append("\r\n");
+    putAscii(sb.toString());
+    append(SERVER, 0, SERVER.length); // with the Date the reactor ticks: RFC 9110 §6.6.1
+    append(rs.date, 0, rs.date.length);
+    sb.setLength(0);
+    sb.append("\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ")
         .append(text.length).append("\r\nConnection: close\r\n\r\n");
     byte[] head = sb.toString().getBytes(StandardCharsets.US_ASCII);
     append(head, 0, head.length);

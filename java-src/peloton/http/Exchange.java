@@ -7,10 +7,14 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import peloton.fut.Fut;
 import peloton.fut.Stream;
-import peloton.reactor.Reactor;
 
 /**
  * One request and its response: what a {@link HttpHandler} gets (the {@code conn} of the Clojure
@@ -30,7 +34,9 @@ public final class Exchange {
   final Request request;
   byte[] body = EMPTY;
   int bodyLength;
-  Stream bodyStream;
+  Stream<byte[]> bodyStream;
+  /** The regex groups of the route that matched, set by {@link Router}; null when none. */
+  String[] pathParams;
 
   int status = 200;
   String message;
@@ -73,9 +79,18 @@ public final class Exchange {
     return request.target();
   }
 
-  /** The raw path, before any {@code ?}. */
+  /**
+   * The normalized path, before any {@code ?}: what routes match (percent-encoded unreserved
+   * characters decoded, other encodings such as {@code %2F} kept, dot segments removed; see
+   * {@link PathNormalizer}). {@link #rawPath()} is the path as sent.
+   */
   public String path() {
     return request.path();
+  }
+
+  /** The path as the client sent it, before any {@code ?}, not normalized. */
+  public String rawPath() {
+    return request.rawPath();
   }
 
   /** The raw query string without {@code ?}, or null. */
@@ -83,14 +98,94 @@ public final class Exchange {
     return request.query();
   }
 
-  /** The first value of header {@code name} (any case), or null. */
+  /**
+   * The first value of request header {@code name}.
+   *
+   * @param name the header name, any case
+   * @return the first value, or null when the request has none
+   */
   public String header(String name) {
     return request.header(lower(name));
   }
 
-  /** The request body (empty when none); the array may be longer than {@link #bodyLength()}. */
+  /**
+   * Every value of request header {@code name}, in the order received.
+   *
+   * @param name the header name, any case
+   * @return the values (empty when there is none), a list of its own
+   */
+  public List<String> headers(String name) {
+    return request.headers(lower(name));
+  }
+
+  /**
+   * Every request header: names lower-case, in the order first received, each with its values in
+   * order.
+   *
+   * @return an unmodifiable map built for this call
+   */
+  public Map<String, List<String>> headers() {
+    int n = request.headerCount();
+    Map<String, List<String>> out = new LinkedHashMap<>(n * 2);
+    for (int i = 0; i < n; i++) {
+      out.computeIfAbsent(lower(request.headerName(i)), k -> new ArrayList<>(1))
+          .add(request.headerValue(i));
+    }
+    for (Map.Entry<String, List<String>> e : out.entrySet()) {
+      e.setValue(Collections.unmodifiableList(e.getValue()));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * The regex group {@code i} of the {@link Router} route that matched this request, as in
+   * {@code router.get("^/users/(\\d+)$", ex -> ex.pathParam(1))}.
+   *
+   * @param i the group number, from 1
+   * @return the group's text, or null when the group did not take part in the match
+   * @throws IndexOutOfBoundsException when the route has no group {@code i}
+   */
+  public String pathParam(int i) {
+    if (pathParams == null || i < 1 || i > pathParams.length) {
+      throw new IndexOutOfBoundsException("no path group " + i + " in this route (it has "
+          + (pathParams == null ? 0 : pathParams.length) + ")");
+    }
+    return pathParams[i - 1];
+  }
+
+  /**
+   * The query parameters, decoded ({@code application/x-www-form-urlencoded}, UTF-8).
+   *
+   * @return each name with its values in order; empty without a query
+   */
+  @SuppressWarnings("unchecked")
+  public Map<String, List<String>> queryParams() {
+    Map<String, Object> parsed = Forms.parseUrlEncoded(query());
+    Map<String, List<String>> out = new LinkedHashMap<>(parsed.size() * 2);
+    for (Map.Entry<String, Object> e : parsed.entrySet()) {
+      Object v = e.getValue();
+      out.put(e.getKey(), v instanceof List
+          ? Collections.unmodifiableList((List<String>) v) : List.of((String) v));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * The request body as the server holds it, without a copy: read it with {@link #bodyLength()}.
+   *
+   * @return the body's array (empty when none); it may be longer than {@link #bodyLength()}
+   */
   public byte[] bodyBytes() {
     return body;
+  }
+
+  /**
+   * The request body, exactly; empty for a streamed body (see {@link #isBodyStreamed()}).
+   *
+   * @return a copy of the body bytes
+   */
+  public byte[] body() {
+    return Arrays.copyOf(body, bodyLength);
   }
 
   /** The number of body bytes in {@link #bodyBytes()}. */
@@ -108,11 +203,11 @@ public final class Exchange {
    * (over the server's {@code bodyBufferLimit}) arrives this way while the handler runs, and the
    * connection reads no faster than the stream is taken from; a small one is one chunk.
    */
-  public Stream bodyStream() {
+  public Stream<byte[]> bodyStream() {
     if (bodyStream != null) {
       return bodyStream;
     }
-    Stream s = new Stream(1);
+    Stream<byte[]> s = new Stream<>(1);
     if (bodyLength > 0) {
       s.put(Arrays.copyOf(body, bodyLength));
     }
@@ -128,7 +223,7 @@ public final class Exchange {
     if (bodyStream == null) {
       return new ByteArrayInputStream(body, 0, bodyLength);
     }
-    return new StreamInputStream(bodyStream);
+    return new ChunkInputStream(bodyStream, "the request body");
   }
 
   /** The body decoded as UTF-8. */
@@ -344,7 +439,7 @@ public final class Exchange {
   }
 
   /** Sends one chunk of a chunked response, UTF-8 encoded. */
-  public Fut sendChunk(String s) {
+  public Fut<Boolean> sendChunk(String s) {
     return sendChunk(s.getBytes(StandardCharsets.UTF_8));
   }
 
@@ -353,7 +448,7 @@ public final class Exchange {
    * output is below its high-water mark: a producer that waits on it never fills memory. An empty
    * chunk is skipped (it would end the body).
    */
-  public Fut sendChunk(byte[] bytes) {
+  public Fut<Boolean> sendChunk(byte[] bytes) {
     if (!conn.reactor.inReactorThread()) {
       Fut f = new Fut();
       conn.reactor.submit(() -> f.follow(sendChunk(bytes)));
@@ -462,7 +557,7 @@ public final class Exchange {
   }
 
   /** A fut that completes once the connection's output is below its high-water mark. */
-  public Fut writable() {
+  public Fut<Boolean> writable() {
     if (!conn.reactor.inReactorThread()) {
       Fut f = new Fut();
       conn.reactor.submit(() -> f.follow(conn.writable()));
@@ -531,58 +626,5 @@ public final class Exchange {
       }
     }
     return s;
-  }
-
-  /** A blocking InputStream over a stream of byte[] chunks. */
-  private static final class StreamInputStream extends InputStream {
-    private final Stream source;
-    private byte[] chunk;
-    private int pos;
-    private boolean eof;
-
-    StreamInputStream(Stream source) {
-      this.source = source;
-    }
-
-    private boolean fill() throws IOException {
-      while (!eof && (chunk == null || pos == chunk.length)) {
-        if (Reactor.current() != null) {
-          throw new IllegalStateException("a streamed request body cannot be read with blocking "
-              + "IO on a reactor thread: run the handler on an executor, or use bodyStream()");
-        }
-        Object v;
-        try {
-          v = source.take().deref();
-        } catch (RuntimeException e) {
-          throw new IOException("reading the request body failed", e);
-        }
-        if (v == Stream.EOF) {
-          eof = true;
-        } else {
-          chunk = (byte[]) v;
-          pos = 0;
-        }
-      }
-      return !eof;
-    }
-
-    @Override
-    public int read() throws IOException {
-      return fill() ? chunk[pos++] & 0xff : -1;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (len == 0) {
-        return 0;
-      }
-      if (!fill()) {
-        return -1;
-      }
-      int n = Math.min(len, chunk.length - pos);
-      System.arraycopy(chunk, pos, b, off, n);
-      pos += n;
-      return n;
-    }
   }
 }

@@ -15,6 +15,12 @@ import java.util.Arrays;
  * are lower-cased in place; each field line is recorded as four offsets in {@link #fields}
  * (name start, name end, value start, value end, the value without surrounding whitespace).
  * Errors answer {@link #ERROR} with {@link #errorKind} (and {@link #error} for {@link #BAD}).
+ *
+ * <p>A pooled scanner (the request parser's) holds no arrays while no head is arriving: the
+ * first {@link #fill} borrows them from a small pool of the current thread (a reactor thread
+ * parses for many connections, one at a time) and {@link #release} gives them back once the
+ * parser has copied what it needs. So an idle keep-alive connection costs no head buffer, and
+ * the hot path allocates nothing for it.
  */
 final class HeadScanner {
     static final int NEED_MORE = 0;
@@ -26,18 +32,31 @@ final class HeadScanner {
     static final int BAD = 1, TOO_LARGE = 2, TOO_MANY = 3;
 
     private static final int CHUNK = 4096;
+    private static final int INITIAL_BUF = 1024, INITIAL_FIELDS = 4 * 16;
+    /** Larger head buffers are dropped rather than kept (one huge head must not pin memory). */
+    private static final int KEEP_BUF = 64 * 1024;
+
+    /** The arrays idle pooled scanners left on this thread, ready for the next head. */
+    private static final class Pool {
+        static final int SIZE = 16;
+        final byte[][] bufs = new byte[SIZE][];
+        final int[][] fieldArrays = new int[SIZE][];
+        int count;
+    }
+
+    private static final ThreadLocal<Pool> POOLS = ThreadLocal.withInitial(Pool::new);
 
     private static final int F_START = 0, F_NAME = 1, F_VALUE_OWS = 2, F_VALUE = 3,
             F_FIELD_LF = 4, F_END_LF = 5;
 
     private final int maxFields;
-    private final boolean bareLf, unfold;
+    private final boolean bareLf, unfold, pooled;
 
-    /** Head bytes: [0, len) read, [0, pos) scanned. */
-    byte[] buf = new byte[1024];
+    /** Head bytes: [0, len) read, [0, pos) scanned; null while a pooled scanner holds none. */
+    byte[] buf;
     int len, pos;
-    /** Offsets of the field lines, four per field. */
-    int[] fields = new int[4 * 16];
+    /** Offsets of the field lines, four per field; null with {@link #buf}. */
+    int[] fields;
     int fieldCount;
 
     private int sectionStart, hardLimit, state;
@@ -48,12 +67,48 @@ final class HeadScanner {
 
     /**
      * {@code maxFields} per section; {@code bareLf}: a bare LF may end a line; {@code unfold}:
-     * obsolete line folding is replaced by spaces (else it is an error).
+     * obsolete line folding is replaced by spaces (else it is an error); {@code pooled}: the
+     * arrays are borrowed per head and given back by {@link #release} (else owned for good).
      */
-    HeadScanner(int maxFields, boolean bareLf, boolean unfold) {
+    HeadScanner(int maxFields, boolean bareLf, boolean unfold, boolean pooled) {
         this.maxFields = maxFields;
         this.bareLf = bareLf;
         this.unfold = unfold;
+        this.pooled = pooled;
+        if (!pooled) {
+            buf = new byte[INITIAL_BUF];
+            fields = new int[INITIAL_FIELDS];
+        }
+    }
+
+    private void acquire() {
+        Pool p = POOLS.get();
+        if (p.count > 0) {
+            int i = --p.count;
+            buf = p.bufs[i];
+            fields = p.fieldArrays[i];
+            p.bufs[i] = null;
+            p.fieldArrays[i] = null;
+        } else {
+            buf = new byte[INITIAL_BUF];
+            fields = new int[INITIAL_FIELDS];
+        }
+    }
+
+    /**
+     * A pooled scanner gives its arrays back to this thread's pool (nothing read into them may
+     * be used afterwards); the next {@link #fill} borrows again. No-op for an unpooled one.
+     */
+    void release() {
+        if (!pooled || buf == null) return;
+        Pool p = POOLS.get();
+        if (p.count < Pool.SIZE && buf.length <= KEEP_BUF) {
+            p.bufs[p.count] = buf;
+            p.fieldArrays[p.count] = fields;
+            p.count++;
+        }
+        buf = null;
+        fields = null;
     }
 
     /** Forgets all bytes and fields. */
@@ -66,13 +121,14 @@ final class HeadScanner {
 
     /** Drops a huge head's buffer (call when empty). */
     void shrink() {
-        if (buf.length > 64 * 1024) buf = new byte[1024];
+        if (buf != null && buf.length > KEEP_BUF) buf = new byte[INITIAL_BUF];
     }
 
     /** Copies up to a few KiB of {@code in} after {@link #len}; false when {@code in} is empty. */
     boolean fill(ByteBuffer in) {
         int n = Math.min(in.remaining(), CHUNK);
         if (n == 0) return false;
+        if (buf == null) acquire();
         if (len + n > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + n));
         in.get(buf, len, n);
         len += n;

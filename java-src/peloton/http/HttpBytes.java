@@ -14,6 +14,18 @@ final class HttpBytes {
     /** VCHAR or obs-text (0x80 to 0xFF): what may stand in a field value besides SP/HTAB. */
     static final boolean[] FIELD_VCHAR = new boolean[256];
 
+    /** RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~". */
+    static final boolean[] UNRESERVED = new boolean[256];
+    /** RFC 3986 reg-name characters other than pct-encoded: unreserved / sub-delims. */
+    static final boolean[] REG_NAME = new boolean[256];
+
+    /**
+     * Request-target character classes (RFC 3986 §2, what a URI may hold outside a fragment): 0
+     * refused; otherwise {@link #T_OK} plus flags for what needs a second look.
+     */
+    static final byte[] TARGET_CLASS = new byte[256];
+    static final byte T_OK = 1, T_PCT = 2, T_DOT = 4, T_BRACKET = 8, T_QUERY = 16;
+
     static {
         for (int c = '0'; c <= '9'; c++) TOKEN[c] = true;
         for (int c = 'a'; c <= 'z'; c++) TOKEN[c] = true;
@@ -22,6 +34,19 @@ final class HttpBytes {
         for (int c = 0x21; c < 0x7F; c++) VCHAR[c] = true;
         for (int c = 0x21; c < 0x7F; c++) FIELD_VCHAR[c] = true;
         for (int c = 0x80; c < 0x100; c++) FIELD_VCHAR[c] = true;
+        for (int c = '0'; c <= '9'; c++) UNRESERVED[c] = true;
+        for (int c = 'a'; c <= 'z'; c++) UNRESERVED[c] = true;
+        for (int c = 'A'; c <= 'Z'; c++) UNRESERVED[c] = true;
+        for (char c : "-._~".toCharArray()) UNRESERVED[c] = true;
+        for (int c = 0; c < 256; c++) REG_NAME[c] = UNRESERVED[c];
+        for (char c : "!$&'()*+,;=".toCharArray()) REG_NAME[c] = true;
+        for (int c = 0; c < 256; c++) if (REG_NAME[c]) TARGET_CLASS[c] = T_OK;
+        for (char c : ":@/".toCharArray()) TARGET_CLASS[c] = T_OK;
+        TARGET_CLASS['%'] = T_OK | T_PCT;
+        TARGET_CLASS['.'] = T_OK | T_DOT;
+        TARGET_CLASS['['] = T_OK | T_BRACKET;
+        TARGET_CLASS[']'] = T_OK | T_BRACKET;
+        TARGET_CLASS['?'] = T_OK | T_QUERY;
     }
 
     // lower-case field names and tokens both parsers look for
@@ -119,5 +144,127 @@ final class HttpBytes {
             if (b[p] != ',') return -2;
             p++;
         }
+    }
+
+    /** Whether every '%' in b[s, e) starts a pct-encoded triplet ("%" HEXDIG HEXDIG). */
+    static boolean validPercents(byte[] b, int s, int e) {
+        for (int p = s; p < e; p++) {
+            if (b[p] == '%' && (p + 2 >= e || hex(b[p + 1]) < 0 || hex(b[p + 2]) < 0)) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Where the port's ':' is in an authority b[s, e) of the form {@code uri-host [":" port]}
+     * (RFC 3986 §3.2.2: IP-literal, IPv4address or reg-name, port digits up to 65535): the
+     * index of the ':', {@code e} when there is no port, or -1 when the authority is invalid.
+     * A userinfo ("u@h") is invalid (RFC 9110 §4.2.4 deprecates it in http URIs).
+     */
+    static int authorityHostEnd(byte[] b, int s, int e) {
+        int hostEnd;
+        if (s < e && b[s] == '[') {
+            int close = s + 1;
+            while (close < e && b[close] != ']') close++;
+            if (close == e || !ipLiteral(b, s + 1, close)) return -1;
+            hostEnd = close + 1;
+        } else {
+            int p = s;
+            while (p < e && b[p] != ':') {
+                int c = b[p] & 0xFF;
+                if (c == '%') {
+                    if (p + 2 >= e || hex(b[p + 1]) < 0 || hex(b[p + 2]) < 0) return -1;
+                    p += 3;
+                    continue;
+                }
+                if (!REG_NAME[c]) return -1;
+                p++;
+            }
+            hostEnd = p;
+        }
+        if (hostEnd == e) return e;
+        if (b[hostEnd] != ':') return -1;
+        int port = 0;
+        for (int p = hostEnd + 1; p < e; p++) {
+            if (!digit(b[p])) return -1;
+            port = port * 10 + (b[p] - '0');
+            if (port > 65535) return -1;
+        }
+        return hostEnd;
+    }
+
+    /** The port of a valid authority whose host ends at {@code hostEnd}, or -1 when none is given. */
+    static int authorityPort(byte[] b, int hostEnd, int e) {
+        if (hostEnd >= e - 1) return -1; // no ':' or an empty port
+        int port = 0;
+        for (int p = hostEnd + 1; p < e; p++) port = port * 10 + (b[p] - '0');
+        return port;
+    }
+
+    // IP-literal without brackets: IPv6address or IPvFuture (RFC 3986 §3.2.2)
+    private static boolean ipLiteral(byte[] b, int s, int e) {
+        if (s == e) return false;
+        if (b[s] == 'v' || b[s] == 'V') { // IPvFuture: "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+            int p = s + 1;
+            while (p < e && hex(b[p]) >= 0) p++;
+            if (p == s + 1 || p >= e || b[p] != '.') return false;
+            if (++p == e) return false;
+            for (; p < e; p++) if (!REG_NAME[b[p] & 0xFF] && b[p] != ':') return false;
+            return true;
+        }
+        return ipv6(b, s, e);
+    }
+
+    // 8 groups of 1-4 hex digits, one "::" standing for one or more zero groups, an IPv4 tail
+    private static boolean ipv6(byte[] b, int s, int e) {
+        int groups = 0;
+        boolean elided = false;
+        int p = s;
+        if (e - s >= 2 && b[s] == ':' && b[s + 1] == ':') {
+            elided = true;
+            p = s + 2;
+            if (p == e) return true;
+        } else if (b[s] == ':') {
+            return false;
+        }
+        while (true) {
+            int gs = p;
+            while (p < e && hex(b[p]) >= 0 && p - gs < 5) p++;
+            int n = p - gs;
+            if (p < e && b[p] == '.') { // an IPv4address ends the address, counting as two groups
+                if (!ipv4(b, gs, e)) return false;
+                groups += 2;
+                break;
+            }
+            if (n == 0 || n > 4) return false;
+            groups++;
+            if (p == e) break;
+            if (b[p] != ':') return false;
+            p++;
+            if (p < e && b[p] == ':') {
+                if (elided) return false;
+                elided = true;
+                p++;
+                if (p == e) break;
+            } else if (p == e) {
+                return false; // a trailing single ':'
+            }
+        }
+        return elided ? groups < 8 : groups == 8;
+    }
+
+    // dec-octet "." dec-octet "." dec-octet "." dec-octet
+    private static boolean ipv4(byte[] b, int s, int e) {
+        int p = s;
+        for (int part = 0; part < 4; part++) {
+            if (part > 0) {
+                if (p == e || b[p] != '.') return false;
+                p++;
+            }
+            int ds = p, v = 0;
+            while (p < e && digit(b[p]) && p - ds < 3) v = v * 10 + (b[p++] - '0');
+            int n = p - ds;
+            if (n == 0 || v > 255 || (n > 1 && b[ds] == '0')) return false;
+        }
+        return p == e;
     }
 }

@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
@@ -24,9 +25,16 @@ import org.slf4j.LoggerFactory;
  * on Peloton reactors and answers {@link Fut}s of {@link ClientResponse}s.
  *
  * <pre>{@code
- * HttpClient client = new HttpClient();
- * client.request(new ClientRequest("http://127.0.0.1:8080/").timeout(5000))
- *     .onComplete((r, e) -> ...);   // r is a ClientResponse, e a HttpClientException
+ * HttpClient client = new HttpClient(new HttpClient.Options()
+ *     .connectTimeout(Duration.ofSeconds(2))
+ *     .maxConnectionsPerHost(8));
+ * ClientRequest req = ClientRequest.newBuilder("http://127.0.0.1:8080/")
+ *     .timeout(Duration.ofSeconds(5))
+ *     .build();
+ * client.request(req).onComplete((r, e) -> {
+ *   // r is a ClientResponse, or e a HttpClientException
+ * });
+ * String page = client.get("http://127.0.0.1:8080/").map(ClientResponse::bodyString).join();
  * }</pre>
  *
  * <p>Each {@code host:port} gets a pool of keep-alive connections owned by one reactor (the next
@@ -51,8 +59,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpClient implements AutoCloseable {
 
-  /** Client settings with their defaults; setters chain. */
+  /**
+   * Client settings with their defaults: a typed builder whose setters chain, passed to {@link
+   * HttpClient#HttpClient(Options)}. The fields may also be set directly.
+   */
   public static final class Options {
+    /** Options with every default. */
+    public Options() {}
+
     /** Reactors to run on; null (default) uses {@link Reactor#currentOrShared()}. */
     public ReactorGroup group;
     /** Time a connection may take to establish, ms. */
@@ -88,39 +102,154 @@ public final class HttpClient implements AutoCloseable {
       return this;
     }
 
-    /** Sets {@link #group}. */
+    /**
+     * Sets {@link #group}.
+     *
+     * @param g the reactors to run on
+     * @return these options
+     */
     public Options group(ReactorGroup g) {
       group = g;
       return this;
     }
 
-    /** Sets {@link #connectTimeoutMillis}. */
+    /**
+     * Sets {@link #connectTimeoutMillis}.
+     *
+     * @param millis the time limit in milliseconds
+     * @return these options
+     */
     public Options connectTimeout(long millis) {
       connectTimeoutMillis = millis;
       return this;
     }
 
-    /** Sets {@link #requestTimeoutMillis}. */
+    /**
+     * Sets {@link #connectTimeoutMillis}.
+     *
+     * @param timeout the time limit
+     * @return these options
+     */
+    public Options connectTimeout(Duration timeout) {
+      return connectTimeout(timeout.toMillis());
+    }
+
+    /**
+     * Sets {@link #requestTimeoutMillis}.
+     *
+     * @param millis the time limit in milliseconds
+     * @return these options
+     */
     public Options requestTimeout(long millis) {
       requestTimeoutMillis = millis;
       return this;
     }
 
-    /** Sets {@link #idleTimeoutMillis}. */
+    /**
+     * Sets {@link #requestTimeoutMillis}.
+     *
+     * @param timeout the time limit
+     * @return these options
+     */
+    public Options requestTimeout(Duration timeout) {
+      return requestTimeout(timeout.toMillis());
+    }
+
+    /**
+     * Sets {@link #idleTimeoutMillis}.
+     *
+     * @param millis the time in milliseconds
+     * @return these options
+     */
     public Options idleTimeout(long millis) {
       idleTimeoutMillis = millis;
       return this;
     }
 
-    /** Sets {@link #maxConnectionsPerHost}. */
+    /**
+     * Sets {@link #idleTimeoutMillis}.
+     *
+     * @param timeout the time
+     * @return these options
+     */
+    public Options idleTimeout(Duration timeout) {
+      return idleTimeout(timeout.toMillis());
+    }
+
+    /**
+     * Sets {@link #maxConnectionsPerHost}.
+     *
+     * @param n the limit, at least 1
+     * @return these options
+     */
     public Options maxConnectionsPerHost(int n) {
       maxConnectionsPerHost = n;
       return this;
     }
 
-    /** Sets {@link #maxWaitersPerHost}. */
+    /**
+     * Sets {@link #maxWaitersPerHost}.
+     *
+     * @param n the limit
+     * @return these options
+     */
     public Options maxWaitersPerHost(int n) {
       maxWaitersPerHost = n;
+      return this;
+    }
+
+    /**
+     * Sets {@link #maxRedirects}.
+     *
+     * @param n the limit
+     * @return these options
+     */
+    public Options maxRedirects(int n) {
+      maxRedirects = n;
+      return this;
+    }
+
+    /**
+     * Sets {@link #maxBody}.
+     *
+     * @param bytes the largest body read into memory
+     * @return these options
+     */
+    public Options maxBody(long bytes) {
+      maxBody = bytes;
+      return this;
+    }
+
+    /**
+     * Sets {@link #streamCapacity}.
+     *
+     * @param chunks how many byte arrays a streamed body buffers
+     * @return these options
+     */
+    public Options streamCapacity(int chunks) {
+      streamCapacity = chunks;
+      return this;
+    }
+
+    /**
+     * Sets {@link #limits}.
+     *
+     * @param l the limits on response heads
+     * @return these options
+     */
+    public Options limits(HttpLimits l) {
+      limits = l;
+      return this;
+    }
+
+    /**
+     * Sets {@link #userAgent}.
+     *
+     * @param ua the User-Agent value
+     * @return these options
+     */
+    public Options userAgent(String ua) {
+      userAgent = Headers.checkValue(ua);
       return this;
     }
   }
@@ -137,7 +266,11 @@ public final class HttpClient implements AutoCloseable {
     this(new Options());
   }
 
-  /** A client with {@code options} (not copied: don't change them afterwards). */
+  /**
+   * A client with {@code options}.
+   *
+   * @param options the settings (not copied: don't change them afterwards)
+   */
   public HttpClient(Options options) {
     if (options.maxConnectionsPerHost < 1) {
       throw new IllegalArgumentException("maxConnectionsPerHost must be >= 1");
@@ -170,10 +303,11 @@ public final class HttpClient implements AutoCloseable {
   /**
    * Sends {@code req}; safe from any thread.
    *
+   * @param req the request
    * @return a fut of the {@link ClientResponse}, or failed with a {@link HttpClientException}
    *     (or an {@link IllegalArgumentException} for a bad request)
    */
-  public Fut request(ClientRequest req) {
+  public Fut<ClientResponse> request(ClientRequest req) {
     if (closed) {
       return Fut.failed(new HttpClientException(HttpClientException.Kind.CLOSED, req.url,
           "client closed", null));
@@ -192,8 +326,13 @@ public final class HttpClient implements AutoCloseable {
     return call.result;
   }
 
-  /** A GET of {@code url}. */
-  public Fut get(String url) {
+  /**
+   * A GET of {@code url}.
+   *
+   * @param url absolute, {@code http://host[:port]/path[?query]}
+   * @return a fut of the response, as {@link #request}
+   */
+  public Fut<ClientResponse> get(String url) {
     return request(new ClientRequest(url));
   }
 

@@ -1,7 +1,7 @@
 package peloton.http;
 
 /**
- * Size limits applied by {@link RequestParser}. Plain mutable fields with safe defaults;
+ * Size limits applied by {@link RequestParser} (and, where they apply, {@link ResponseParser}). Plain mutable fields with safe defaults;
  * a parser copies them when it is constructed, so changing an instance afterwards does not
  * affect parsers already made.
  *
@@ -32,6 +32,10 @@ public final class HttpLimits {
     public long maxBody = 16L * 1024 * 1024;
     /** Most bytes of chunk extension accepted on one chunk-size line. */
     public int maxChunkExtension = 1024;
+    /** Most bytes of chunk extensions accepted over one whole chunked body. */
+    public int maxChunkExtensionTotal = 16 * 1024;
+    /** Largest trailer section of a chunked request body, in bytes. */
+    public int maxTrailerBytes = 16 * 1024;
     /** Whether a lone LF ends a request line or field line (see class doc). */
     public boolean allowBareLf = true;
 
@@ -42,6 +46,7 @@ public final class HttpLimits {
     public String toString() {
         return "HttpLimits{maxRequestLine=" + maxRequestLine + ", maxHeaderBytes=" + maxHeaderBytes
                 + ", maxHeaders=" + maxHeaders + ", maxBody=" + maxBody
-                + ", maxChunkExtension=" + maxChunkExtension + ", allowBareLf=" + allowBareLf + "}";
+                + ", maxChunkExtension=" + maxChunkExtension + ", maxChunkExtensionTotal=" + maxChunkExtensionTotal
+                + ", maxTrailerBytes=" + maxTrailerBytes + ", allowBareLf=" + allowBareLf + "}";
     }
 }

@@ -15,6 +15,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import peloton.fut.Fut;
 import peloton.reactor.Reactor;
 import peloton.reactor.ReactorGroup;
 import peloton.reactor.Timer;
@@ -339,12 +340,12 @@ public final class HttpServer {
 
   /**
    * Stops accepting at once, lets in-flight responses finish for up to {@code grace}, closes idle
-   * and remaining connections, then stops the reactors. Answers a future completed when all is
+   * and remaining connections, then stops the reactors. Answers a fut completed when all is
    * closed; safe to call more than once.
    */
-  public synchronized CompletableFuture<Void> stop(long grace, TimeUnit unit) {
+  public synchronized Fut<Void> stop(long grace, TimeUnit unit) {
     if (stopped != null) {
-      return stopped;
+      return Fut.from(stopped);
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
     stopped = done;
@@ -372,7 +373,7 @@ public final class HttpServer {
       log.info("HTTP server on port {} stopped", port);
       done.complete(null);
     });
-    return done;
+    return Fut.from(done);
   }
 
   private void drain(ReactorState rs, long deadline, CompletableFuture<Void> f) {

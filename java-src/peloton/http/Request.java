@@ -21,6 +21,8 @@ public final class Request {
     private final int fieldCount;
     private final String method;
     private final int targetStart, targetEnd, pathStart, pathEnd, queryStart;
+    private final String normalPath; // null: the raw path is already normal
+    private final int authStart, authHostEnd, authEnd; // the effective authority, -1 when none
     private final int versionMinor;
     private final boolean keepAlive, chunked, expectContinue;
     private final long contentLength;
@@ -30,8 +32,9 @@ public final class Request {
     private int trailerCount;
 
     Request(byte[] head, int[] fields, int fieldCount, String method, int targetStart, int targetEnd,
-            int pathStart, int pathEnd, int queryStart, int versionMinor, boolean keepAlive,
-            boolean chunked, boolean expectContinue, long contentLength) {
+            int pathStart, int pathEnd, int queryStart, String normalPath, int authStart,
+            int authHostEnd, int authEnd, int versionMinor, boolean keepAlive, boolean chunked,
+            boolean expectContinue, long contentLength) {
         this.head = head;
         this.fields = fields;
         this.fieldCount = fieldCount;
@@ -41,6 +44,10 @@ public final class Request {
         this.pathStart = pathStart;
         this.pathEnd = pathEnd;
         this.queryStart = queryStart;
+        this.normalPath = normalPath;
+        this.authStart = authStart;
+        this.authHostEnd = authHostEnd;
+        this.authEnd = authEnd;
         this.versionMinor = versionMinor;
         this.keepAlive = keepAlive;
         this.chunked = chunked;
@@ -61,19 +68,42 @@ public final class Request {
     /** The method, e.g. "GET"; common methods are shared constant strings. */
     public String method() { return method; }
 
-    /** The raw request-target as sent (origin, absolute, authority or asterisk form). */
+    /**
+     * The raw request-target as sent (origin, absolute, authority or asterisk form), query
+     * included. The parser has checked it holds only characters RFC 3986 allows (no fragment).
+     */
     public String target() { return str(head, targetStart, targetEnd); }
 
     /**
-     * The raw (not percent-decoded) path: the target before '?'. For an absolute-form target
-     * ({@code http://host/p?q}) the path component ({@code /p}, or "/" when empty).
+     * The normalized path, what routes match: the raw path with percent-encoded unreserved
+     * characters decoded, other encodings kept (upper-cased), and dot segments removed; see
+     * {@link PathNormalizer}. A path that climbed above the root was refused with 400. The same
+     * as {@link #rawPath()} for most requests.
      */
-    public String path() { return pathEnd == pathStart ? "/" : str(head, pathStart, pathEnd); }
+    public String path() { return normalPath != null ? normalPath : rawPath(); }
+
+    /**
+     * The raw path as sent: the target before '?'. For an absolute-form target
+     * ({@code http://host/p?q}) the path component ({@code /p}, or "/" when empty); for the
+     * asterisk and authority forms the target itself.
+     */
+    public String rawPath() { return pathEnd == pathStart ? "/" : str(head, pathStart, pathEnd); }
+
+    /**
+     * The host the request is for, without the port: from an absolute-form target's authority
+     * (RFC 9112 §3.2.2: it overrides Host), else from the Host header (validated: a reg-name,
+     * IPv4 address or bracketed IP literal, as sent); null when neither names one (HTTP/1.0
+     * without Host). May be empty: {@code Host:} with no value is allowed.
+     */
+    public String host() { return authStart < 0 ? null : str(head, authStart, authHostEnd); }
+
+    /** The port given with {@link #host()} (the target's or the Host header's), or -1 when none. */
+    public int port() { return authStart < 0 ? -1 : HttpBytes.authorityPort(head, authHostEnd, authEnd); }
 
     /** The raw query after '?', or null when the target has no '?'. */
     public String query() { return queryStart < 0 ? null : str(head, queryStart + 1, targetEnd); }
 
-    /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+    /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and for a higher 1.x, served as 1.1: RFC 9110 §2.5). */
     public int versionMinor() { return versionMinor; }
 
     /** Number of header field lines. */

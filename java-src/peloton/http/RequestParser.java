@@ -17,15 +17,29 @@ import java.util.Arrays;
  *
  * <p>Body: {@link #parseBody} decodes a Content-Length or chunked body and hands the data
  * to a {@link BodySink} as views into the input buffer (no copy). Chunk extensions are
- * checked for length and control characters, then ignored. Trailer fields are parsed like
- * headers (same limits: more than {@link HttpLimits#maxHeaders} or
- * {@link HttpLimits#maxHeaderBytes} gives 431) and exposed by {@link Request#trailer} and
+ * checked against their grammar and their per-line and per-body limits, then ignored. Trailer
+ * fields are parsed like headers (more than {@link HttpLimits#maxHeaders} lines or
+ * {@link HttpLimits#maxTrailerBytes} gives 431) and exposed by {@link Request#trailer} and
  * friends; their meaning is not acted upon (a trailer Content-Length changes nothing).
+ *
+ * <p>Memory: the head buffer and offset table are borrowed from a per-thread pool when a head
+ * starts arriving and given back once the {@link Request} has its copy, so an idle connection's
+ * parser holds neither.
+ *
+ * <p>The request-target (RFC 9112 §3.2, RFC 3986): origin-form ({@code /p?q}), absolute-form
+ * ({@code http://host:port/p?q}, whose authority then names the host instead of the Host
+ * header, §3.2.2), authority-form for CONNECT ({@code host:port}), or {@code *}. Only the
+ * characters RFC 3986 allows (unreserved, sub-delims, {@code : @ / ? %}, brackets only in an
+ * authority), every {@code %} starting a valid encoding. {@link Request#path()} is the
+ * {@link PathNormalizer normalized} path.
  *
  * <p>What is accepted and refused (RFC 9110/9112), as {@link #errorStatus()}:
  * <ul>
  *   <li>400: bad token characters in method or field name, a space before a field colon,
- *       a missing colon, control characters or non-ASCII in the request-target, control
+ *       a missing colon, a character RFC 3986 does not allow in the request-target (a fragment
+ *       {@code #}, a space, {@code "<>\^`{|}}, controls, non-ASCII), a malformed
+ *       percent-encoding, a target in none of the four forms, a userinfo or invalid authority in
+ *       an absolute-form target, a path climbing above the root ({@code /../x}), control
  *       characters in a field value, a bare CR anywhere, more than one SP between request
  *       line parts, a request line without HTTP version (HTTP/0.9), malformed version,
  *       obsolete line folding (field line starting with SP/HTAB, including whitespace
@@ -33,15 +47,20 @@ import java.util.Arrays;
  *       differing or malformed Content-Length values (identical repeats such as
  *       {@code 5, 5} are accepted), Transfer-Encoding in an HTTP/1.0 request (faulty
  *       framing, RFC 9112 §6.1), chunked applied twice, HTTP/1.1 without Host, more than
- *       one Host, bad chunk size (non-hex, overflow), chunk extension too long, missing
- *       CRLF after chunk data, more leading empty lines than the request line limit.</li>
+ *       one Host, a Host that is not {@code uri-host [":" port]} (RFC 3986 reg-name, IPv4 or
+ *       IP-literal; port digits up to 65535), bad chunk size (non-hex, overflow), a chunk
+ *       extension off its grammar (an unterminated quoted string, say), chunk extensions over
+ *       {@link HttpLimits#maxChunkExtension} on a line or {@link HttpLimits#maxChunkExtensionTotal}
+ *       in a body, missing CRLF after chunk data, more leading empty lines than the request line limit.</li>
  *   <li>414: request line longer than {@link HttpLimits#maxRequestLine}.</li>
- *   <li>431: field section over {@link HttpLimits#maxHeaderBytes} or more than
- *       {@link HttpLimits#maxHeaders} field lines.</li>
+ *   <li>431: field section over {@link HttpLimits#maxHeaderBytes} (trailers:
+ *       {@link HttpLimits#maxTrailerBytes}) or more than {@link HttpLimits#maxHeaders} field
+ *       lines.</li>
  *   <li>413: Content-Length over {@link HttpLimits#maxBody} (at head time) or chunk sizes
  *       adding up over it (at the chunk-size line, before its data).</li>
  *   <li>501: Transfer-Encoding with any coding other than chunked, or not ending in chunked.</li>
- *   <li>505: a well-formed version other than HTTP/1.0 and HTTP/1.1. The HTTP/2
+ *   <li>505: a well-formed version whose major is not 1 (HTTP/0.9, HTTP/2.0). A higher
+ *       1.x minor ({@code HTTP/1.2}) is served as HTTP/1.1 (RFC 9110 §2.5). The HTTP/2
  *       prior-knowledge preface ({@code PRI * HTTP/2.0}) gets 505 as soon as its request
  *       line ends.</li>
  * </ul>
@@ -66,8 +85,6 @@ public final class RequestParser {
     // body states: BodyDecoder's framing, then trailer fields
     private static final int B_NONE = 0, B_DECODE = 1, B_TRAILERS = 2, B_DONE = 3, B_ERROR = 4;
 
-    /** The request-target: visible ASCII. */
-    private static final boolean[] TARGET = VCHAR;
 
     private static final String[] METHODS = {
         "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"};
@@ -81,7 +98,7 @@ public final class RequestParser {
     private static final byte[] EXPECT = ascii("expect");
     private static final byte[] CONTINUE_100 = ascii("100-continue");
 
-    private final int maxRequestLine, maxHeaderBytes;
+    private final int maxRequestLine, maxHeaderBytes, maxTrailerBytes;
     private final long maxBody;
     private final boolean bareLf;
 
@@ -90,6 +107,7 @@ public final class RequestParser {
     private int lineLimit;
     private int skipped;
     private int lineStart, methodEnd, targetStart, targetEnd, queryStart, versionStart, versionEnd;
+    private int targetFlags; // HttpBytes.T_* seen in the target
     private boolean inTrailers;
 
     private final BodyDecoder body;
@@ -103,10 +121,11 @@ public final class RequestParser {
     public RequestParser(HttpLimits limits) {
         maxRequestLine = limits.maxRequestLine;
         maxHeaderBytes = limits.maxHeaderBytes;
+        maxTrailerBytes = limits.maxTrailerBytes;
         maxBody = limits.maxBody;
         bareLf = limits.allowBareLf;
-        head = new HeadScanner(limits.maxHeaders, bareLf, false);
-        body = new BodyDecoder(limits.maxChunkExtension, maxBody, false);
+        head = new HeadScanner(limits.maxHeaders, bareLf, false, true);
+        body = new BodyDecoder(limits.maxChunkExtension, limits.maxChunkExtensionTotal, maxBody, false);
         reset();
     }
 
@@ -127,7 +146,7 @@ public final class RequestParser {
         request = null;
         errorStatus = 0;
         errorReason = null;
-        head.shrink(); // don't keep a huge head's buffer
+        head.release(); // an idle connection holds no head buffer
     }
 
     /**
@@ -171,6 +190,7 @@ public final class RequestParser {
     }
 
     private int fail(int status, String reason) {
+        head.release();
         state = H_ERROR;
         bodyState = B_ERROR;
         errorStatus = status;
@@ -219,20 +239,29 @@ public final class RequestParser {
                         return fail(400, "invalid character in method");
                     }
                     break;
-                case H_TARGET_FIRST:
-                    if (!TARGET[c]) return fail(400, "invalid request target");
-                    if (c == '?') queryStart = p;
+                case H_TARGET_FIRST: {
+                    int k = TARGET_CLASS[c];
+                    if (k == 0) return fail(400, c == '#' ? "fragment in request target" : "invalid request target");
+                    if ((k & T_QUERY) != 0) queryStart = p;
+                    targetFlags = k;
                     s = H_TARGET;
                     break;
+                }
                 case H_TARGET: {
                     int lim = Math.min(end, lineLimit);
-                    while (TARGET[c]) {
-                        if (c == '?' && queryStart < 0) queryStart = p;
+                    int flags = targetFlags;
+                    int k;
+                    while ((k = TARGET_CLASS[c]) != 0) {
+                        if ((k & T_QUERY) != 0 && queryStart < 0) queryStart = p;
+                        flags |= k;
                         if (++p == lim) break;
                         c = b[p] & 0xFF;
                     }
+                    targetFlags = flags;
                     if (p == lim) continue;
-                    if (c != ' ') return fail(400, "invalid character in request target");
+                    if (c != ' ') {
+                        return fail(400, c == '#' ? "fragment in request target" : "invalid character in request target");
+                    }
                     targetEnd = p;
                     versionStart = p + 1;
                     s = H_VERSION;
@@ -246,7 +275,7 @@ public final class RequestParser {
                         if (!bareLf) return fail(400, "bare LF");
                         versionEnd = p;
                         return endRequestLine(p);
-                    } else if (!TARGET[c]) {
+                    } else if (!VCHAR[c]) {
                         return fail(400, "malformed request line");
                     }
                     break;
@@ -272,9 +301,8 @@ public final class RequestParser {
                 || b[v + 4] != '/' || !digit(b[v + 5]) || b[v + 6] != '.' || !digit(b[v + 7])) {
             return fail(400, "malformed HTTP version");
         }
-        if (b[v + 5] != '1' || (b[v + 7] != '0' && b[v + 7] != '1')) {
-            return fail(505, "HTTP version not supported");
-        }
+        // RFC 9110 §2.5: a higher 1.x minor version is answered as the highest we speak, 1.1
+        if (b[v + 5] != '1') return fail(505, "HTTP version not supported");
         head.pos = lf + 1;
         state = H_FIELDS;
         head.startFields(sat(lf + 1, maxHeaderBytes));
@@ -304,9 +332,9 @@ public final class RequestParser {
         final byte[] b = head.buf;
         final int[] f = head.fields;
         final int fieldCount = head.fieldCount;
-        int minor = b[versionStart + 7] - '0';
+        int minor = b[versionStart + 7] == '0' ? 0 : 1;
         long contentLength = -1;
-        int teCount = 0, hostCount = 0;
+        int teCount = 0, hostCount = 0, hostField = -1;
         boolean chunked = false, close = false, keepAliveToken = false, expect100 = false;
         boolean badTe = false, unknownCoding = false, chunkedTwice = false, chunkedLast = false;
 
@@ -355,7 +383,10 @@ public final class RequestParser {
                     }
                     break;
                 case 4:
-                    if (nameIs(b, ns, ne, HOST)) hostCount++;
+                    if (nameIs(b, ns, ne, HOST)) {
+                        hostCount++;
+                        hostField = i;
+                    }
                     break;
                 case 10:
                     if (nameIs(b, ns, ne, CONNECTION)) {
@@ -376,6 +407,13 @@ public final class RequestParser {
 
         if (hostCount > 1) return fail(400, "more than one Host");
         if (minor == 1 && hostCount == 0) return fail(400, "missing Host");
+        int authStart = -1, authHostEnd = -1, authEnd = -1;
+        if (hostField >= 0) {
+            authStart = f[4 * hostField + 2];
+            authEnd = f[4 * hostField + 3];
+            authHostEnd = authorityHostEnd(b, authStart, authEnd);
+            if (authHostEnd < 0) return fail(400, "invalid Host");
+        }
         if (teCount > 0) {
             if (contentLength >= 0) return fail(400, "both Content-Length and Transfer-Encoding");
             if (minor == 0) return fail(400, "Transfer-Encoding in HTTP/1.0");
@@ -386,26 +424,58 @@ public final class RequestParser {
         if (contentLength > maxBody) return fail(413, "body too large");
 
         String method = method(b, lineStart, methodEnd);
-        // path: the target before '?', or the path component of an absolute-form target
-        int pathStart = targetStart;
-        int pathEnd = queryStart >= 0 ? queryStart : targetEnd;
-        if (b[targetStart] != '/' && b[targetStart] != '*') {
-            for (int p = targetStart; p + 2 < pathEnd; p++) {
-                if (b[p] == '/') break;
-                if (b[p] == ':' && b[p + 1] == '/' && b[p + 2] == '/') {
-                    int q = p + 3;
-                    while (q < pathEnd && b[q] != '/') q++;
-                    pathStart = q;
-                    break;
-                }
+        // the request-target's form (RFC 9112 §3.2), its path and, for absolute-form, its authority
+        final int ts = targetStart, te = targetEnd, flags = targetFlags;
+        int pathStart = ts;
+        int pathEnd = queryStart >= 0 ? queryStart : te;
+        int bracketsFrom = ts; // '[' and ']' may stand only in an absolute-form's authority
+        if ((flags & T_PCT) != 0 && !validPercents(b, ts, te)) {
+            return fail(400, "invalid percent-encoding in request target");
+        }
+        if ("CONNECT".equals(method)) { // authority-form: host:port, the tunnel's far end
+            int he = authorityHostEnd(b, ts, te);
+            if (he < 0 || he == ts || he >= te - 1 || queryStart >= 0) return fail(400, "invalid CONNECT target");
+            bracketsFrom = te;
+        } else if (b[ts] == '/') {
+            // origin-form
+        } else if (te - ts == 1 && b[ts] == '*') {
+            // asterisk-form
+        } else { // absolute-form: scheme "://" authority path-abempty [ "?" query ]
+            int p = ts;
+            if (!alpha(b[p])) return fail(400, "invalid request target");
+            while (p < pathEnd && (alpha(b[p]) || digit(b[p]) || b[p] == '+' || b[p] == '-' || b[p] == '.')) p++;
+            if (p + 2 >= pathEnd || b[p] != ':' || b[p + 1] != '/' || b[p + 2] != '/') {
+                return fail(400, "invalid request target");
             }
+            int as = p + 3, ae = as;
+            while (ae < pathEnd && b[ae] != '/') ae++;
+            int he = authorityHostEnd(b, as, ae);
+            if (he < 0 || he == as) return fail(400, "invalid authority in request target");
+            authStart = as; // RFC 9112 §3.2.2: the target's authority wins over Host
+            authHostEnd = he;
+            authEnd = ae;
+            pathStart = ae;
+            bracketsFrom = ae;
+        }
+        if ((flags & T_BRACKET) != 0) {
+            for (int p = bracketsFrom; p < te; p++) {
+                if (b[p] == '[' || b[p] == ']') return fail(400, "invalid character in request target");
+            }
+        }
+        String normalPath = null;
+        if ((flags & (T_PCT | T_DOT)) != 0 && pathStart < pathEnd && b[pathStart] == '/'
+                && PathNormalizer.needsNormalizing(b, pathStart, pathEnd)) {
+            normalPath = PathNormalizer.normalize(b, pathStart, pathEnd);
+            if (normalPath == null) return fail(400, "path climbs above the root");
         }
 
         boolean keepAlive = minor == 1 ? !close : keepAliveToken && !close;
         int headLen = head.pos;
         request = new Request(Arrays.copyOf(b, headLen), Arrays.copyOf(f, 4 * fieldCount), fieldCount,
-                method, targetStart, targetEnd, pathStart, pathEnd, queryStart, minor, keepAlive,
-                chunked, expect100 && minor == 1, contentLength);
+                method, targetStart, targetEnd, pathStart, pathEnd, queryStart, normalPath,
+                authStart, authHostEnd, authEnd, minor, keepAlive, chunked, expect100 && minor == 1,
+                contentLength);
+        head.release(); // the Request has its own copy
         if (chunked) {
             bodyState = B_DECODE;
             body.startChunked();
@@ -416,6 +486,10 @@ public final class RequestParser {
             bodyState = B_DONE;
         }
         return HEAD_DONE;
+    }
+
+    private static boolean alpha(byte c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
 
     private static String method(byte[] b, int start, int end) {
@@ -456,7 +530,7 @@ public final class RequestParser {
                 inTrailers = true;
                 head.clear();
                 state = H_FIELDS;
-                head.startFields(maxHeaderBytes);
+                head.startFields(maxTrailerBytes);
             }
             // fall through
             default: { // B_TRAILERS
@@ -465,6 +539,7 @@ public final class RequestParser {
                 HeadScanner h = head;
                 request.setTrailers(Arrays.copyOf(h.buf, h.len), Arrays.copyOf(h.fields, 4 * h.fieldCount),
                         h.fieldCount);
+                h.release();
                 bodyState = B_DONE;
                 return BODY_DONE;
             }

@@ -78,8 +78,9 @@ public final class ResponseParser {
     maxStatusLine = limits.maxRequestLine;
     maxHeaderBytes = limits.maxHeaderBytes;
     bareLf = limits.allowBareLf;
-    head = new HeadScanner(limits.maxHeaders, bareLf, true);
-    body = new BodyDecoder(limits.maxChunkExtension, limits.maxBody, true);
+    head = new HeadScanner(limits.maxHeaders, bareLf, true, false);
+    body = new BodyDecoder(limits.maxChunkExtension, limits.maxChunkExtensionTotal, limits.maxBody,
+        true);
     reset(false);
   }
 

@@ -53,7 +53,7 @@ public final class ConnectionPool {
   }
 
   /** A fut of a connection to use for one request and then {@link #release}. */
-  public Fut acquire() {
+  public Fut<MongoConnection> acquire() {
     Waiter w = null;
     boolean scheduleSweep = false;
     synchronized (this) {

@@ -137,21 +137,23 @@ public final class MongoClient implements AutoCloseable {
    * A fut of a client once a first connection to the server (the primary, with several hosts) is
    * open, handshaken and authenticated; it fails with what stopped that.
    */
-  public static Fut connect(MongoOptions options, Reactor... reactors) {
+  @SuppressWarnings("unchecked")
+  public static Fut<MongoClient> connect(MongoOptions options, Reactor... reactors) {
     MongoClient c = new MongoClient(options, reactors);
-    return c.withConnection(conn -> Fut.of(c)).recover(e -> {
+    Fut<MongoClient> ready = c.withConnection(conn -> Fut.of(c));
+    return ready.recover(e -> {
       c.close();
       throw sneaky(e);
     });
   }
 
   /** {@link #connect(MongoOptions, Reactor...)} to one server. */
-  public static Fut connect(String host, int port) {
+  public static Fut<MongoClient> connect(String host, int port) {
     return connect(MongoOptions.of(host, port));
   }
 
   /** {@link #connect(MongoOptions, Reactor...)} from a {@code mongodb://} URI. */
-  public static Fut connect(String uri) {
+  public static Fut<MongoClient> connect(String uri) {
     return connect(MongoOptions.fromUri(uri));
   }
 
@@ -314,7 +316,7 @@ public final class MongoClient implements AutoCloseable {
 
   private Fut scan(int rounds) {
     List<String> hosts = knownHosts();
-    List<Fut> checks = new ArrayList<>(hosts.size());
+    List<Fut<Object>> checks = new ArrayList<>(hosts.size());
     long[] rtts = new long[hosts.size()];
     for (int i = 0; i < hosts.size(); i++) {
       String h = hosts.get(i);
@@ -355,7 +357,7 @@ public final class MongoClient implements AutoCloseable {
       if (!hasPrimary && grew && rounds > 1) {
         return scan(rounds - 1);
       }
-      return found;
+      return Fut.of(found);
     });
   }
 
@@ -502,7 +504,7 @@ public final class MongoClient implements AutoCloseable {
    * Runs the command {@code cmd} (an ordered map, command name first) on database {@code db} and
    * answers a fut of the server's reply.
    */
-  public Fut command(String db, Map<?, ?> cmd) {
+  public Fut<Object> command(String db, Map<?, ?> cmd) {
     Object body = cmd;
     if (!cmd.containsKey(DB) && !cmd.containsKey("$db")) {
       body = cmd instanceof IPersistentMap ? ((IPersistentMap) cmd).assoc(DB, db) : withDb(cmd, db);
@@ -523,7 +525,7 @@ public final class MongoClient implements AutoCloseable {
    * has none, in batches as the server's limits allow, in order (stopping at the first error when
    * {@code ordered}). Answers a fut of the vector of {@code _id}s.
    */
-  public Fut insert(String ns, List<?> docs, boolean ordered) {
+  public Fut<Object> insert(String ns, List<?> docs, boolean ordered) {
     return insert(ns, docs, ordered, null);
   }
 
@@ -532,7 +534,7 @@ public final class MongoClient implements AutoCloseable {
    * as {@code {:w 1 :j true}}; null: the options'). With {@code {:w 0}} the batches go without
    * waiting for a reply (OP_MSG moreToCome) and the fut answers once they are sent.
    */
-  public Fut insert(String ns, List<?> docs, boolean ordered, Object writeConcern) {
+  public Fut<Object> insert(String ns, List<?> docs, boolean ordered, Object writeConcern) {
     String[] n = splitNs(ns);
     int size = docs.size();
     Object[] ids = new Object[size];
@@ -548,7 +550,7 @@ public final class MongoClient implements AutoCloseable {
   }
 
   /** {@link #insert(String, List, boolean)}, ordered. */
-  public Fut insert(String ns, List<?> docs) {
+  public Fut<Object> insert(String ns, List<?> docs) {
     return insert(ns, docs, true);
   }
 
@@ -593,12 +595,12 @@ public final class MongoClient implements AutoCloseable {
    * {@code upsert}, every match when {@code multi} (else the first). Answers a fut of the server's
    * reply ({@code :n} matched, {@code :nModified}, {@code :upserted}).
    */
-  public Fut update(String ns, Object filter, Object update, boolean upsert, boolean multi) {
+  public Fut<Object> update(String ns, Object filter, Object update, boolean upsert, boolean multi) {
     return update(ns, filter, update, upsert, multi, null);
   }
 
   /** {@link #update(String, Object, Object, boolean, boolean)} with a write concern (as {@link #insert(String, List, boolean, Object)}). */
-  public Fut update(String ns, Object filter, Object update, boolean upsert, boolean multi, Object writeConcern) {
+  public Fut<Object> update(String ns, Object filter, Object update, boolean upsert, boolean multi, Object writeConcern) {
     return bulkUpdate(ns, List.of(cmd(Q, filter, U, update, UPSERT, upsert, MULTI, multi)), true, writeConcern);
   }
 
@@ -606,12 +608,12 @@ public final class MongoClient implements AutoCloseable {
    * Sends update statements ({@code {:q filter :u update :upsert b :multi b}} maps) as one
    * command per batch; answers a fut of the summed reply ({@code :n}, {@code :nModified}).
    */
-  public Fut bulkUpdate(String ns, List<?> statements, boolean ordered) {
+  public Fut<Object> bulkUpdate(String ns, List<?> statements, boolean ordered) {
     return bulkUpdate(ns, statements, ordered, null);
   }
 
   /** {@link #bulkUpdate(String, List, boolean)} with a write concern. */
-  public Fut bulkUpdate(String ns, List<?> statements, boolean ordered, Object writeConcern) {
+  public Fut<Object> bulkUpdate(String ns, List<?> statements, boolean ordered, Object writeConcern) {
     String[] n = splitNs(ns);
     Object wc = writeConcern(writeConcern);
     return writeBatches(cmd(UPDATE, n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]),
@@ -622,22 +624,22 @@ public final class MongoClient implements AutoCloseable {
    * Deletes the documents of {@code ns} matching {@code filter}: only the first when {@code
    * single}. Answers a fut of the server's reply ({@code :n} deleted).
    */
-  public Fut delete(String ns, Object filter, boolean single) {
+  public Fut<Object> delete(String ns, Object filter, boolean single) {
     return delete(ns, filter, single, null);
   }
 
   /** {@link #delete(String, Object, boolean)} with a write concern. */
-  public Fut delete(String ns, Object filter, boolean single, Object writeConcern) {
+  public Fut<Object> delete(String ns, Object filter, boolean single, Object writeConcern) {
     return bulkDelete(ns, List.of(cmd(Q, filter, LIMIT, single ? 1 : 0)), true, writeConcern);
   }
 
   /** Sends delete statements ({@code {:q filter :limit 0|1}} maps); answers a fut of the summed reply. */
-  public Fut bulkDelete(String ns, List<?> statements, boolean ordered) {
+  public Fut<Object> bulkDelete(String ns, List<?> statements, boolean ordered) {
     return bulkDelete(ns, statements, ordered, null);
   }
 
   /** {@link #bulkDelete(String, List, boolean)} with a write concern. */
-  public Fut bulkDelete(String ns, List<?> statements, boolean ordered, Object writeConcern) {
+  public Fut<Object> bulkDelete(String ns, List<?> statements, boolean ordered, Object writeConcern) {
     String[] n = splitNs(ns);
     Object wc = writeConcern(writeConcern);
     return writeBatches(cmd(DELETE, n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]),
@@ -681,7 +683,7 @@ public final class MongoClient implements AutoCloseable {
     return conn.send(body, List.of(new OpMsg.Sequence(identifier, batches.get(i))), noReply).then(r -> {
       Object reply = noReply ? UNACKNOWLEDGED : r;
       Object sum = previous == null || noReply ? reply : addCounts((IPersistentMap) previous, (Map<?, ?>) reply);
-      return i + 1 < batches.size() ? sendBatches(conn, body, identifier, batches, i + 1, sum, noReply) : sum;
+      return i + 1 < batches.size() ? sendBatches(conn, body, identifier, batches, i + 1, sum, noReply) : Fut.of(sum);
     });
   }
 
@@ -745,7 +747,7 @@ public final class MongoClient implements AutoCloseable {
    * {@code :index} in {@code ops} and whose {@code response()} is that result (with {@code
    * :writeErrors}). With {@code w: 0} it answers {@link #UNACKNOWLEDGED} once everything is sent.
    */
-  public Fut bulkWrite(String ns, List<BulkOp> ops, boolean ordered, Object writeConcern) {
+  public Fut<Object> bulkWrite(String ns, List<BulkOp> ops, boolean ordered, Object writeConcern) {
     if (ops.isEmpty()) {
       return Fut.failed(new IllegalArgumentException("nothing to write"));
     }
@@ -811,7 +813,7 @@ public final class MongoClient implements AutoCloseable {
   }
 
   /** {@link #bulkWrite(String, List, boolean, Object)} with the options' write concern. */
-  public Fut bulkWrite(String ns, List<BulkOp> ops, boolean ordered) {
+  public Fut<Object> bulkWrite(String ns, List<BulkOp> ops, boolean ordered) {
     return bulkWrite(ns, ops, ordered, null);
   }
 
@@ -822,7 +824,7 @@ public final class MongoClient implements AutoCloseable {
     }
     Batch b = batches.get(i);
     Object body = cmd(k(b.kind.command), n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]);
-    Fut sent = conn.send(body, List.of(new OpMsg.Sequence(b.kind.identifier, b.docs)), noReply);
+    Fut<Object> sent = conn.send(body, List.of(new OpMsg.Sequence(b.kind.identifier, b.docs)), noReply);
     Fut reply = noReply ? sent : sent.recover(e -> {
       // A reply with ok: 1 and write errors is an answer to count, not a failure of the command.
       if (e instanceof MongoCommandException) {
@@ -906,19 +908,19 @@ public final class MongoClient implements AutoCloseable {
    * Answers a fut of the vector of every document of {@code ns} matching {@code filter}, read
    * where {@code o.readPreference} (else the client's) allows.
    */
-  public Fut find(String ns, Object filter, FindOptions o) {
+  public Fut<Object> find(String ns, Object filter, FindOptions o) {
     String[] n = splitNs(ns);
     FindOptions opts = o == null ? new FindOptions() : o;
     return drainCursor(n[0], findBody(n, filter, opts, false), opts.limit, opts.batchSize, opts.readPreference);
   }
 
   /** Answers a fut of the first document of {@code ns} matching {@code filter}, or of null. */
-  public Fut findOne(String ns, Object filter, Object projection) {
+  public Fut<Object> findOne(String ns, Object filter, Object projection) {
     return findOne(ns, filter, projection, null);
   }
 
   /** {@link #findOne(String, Object, Object)} read where {@code rp} (null: the client's default) allows. */
-  public Fut findOne(String ns, Object filter, Object projection, ReadPreference rp) {
+  public Fut<Object> findOne(String ns, Object filter, Object projection, ReadPreference rp) {
     String[] n = splitNs(ns);
     FindOptions o = new FindOptions().projection(projection).limit(1).batchSize(1);
     return read(findBody(n, filter, o, true), rp).map(r -> {
@@ -934,38 +936,38 @@ public final class MongoClient implements AutoCloseable {
    * have room: a slow consumer means no further requests. Cancelling the stream ({@link
    * Stream#cancel()}) kills the server's cursor.
    */
-  public Fut findStream(String ns, Object filter, FindOptions o) {
+  public Fut<Stream<Object>> findStream(String ns, Object filter, FindOptions o) {
     String[] n = splitNs(ns);
     FindOptions opts = o == null ? new FindOptions() : o;
     return cursorStream(n[0], findBody(n, filter, opts, false), opts.limit, opts.batchSize, opts.readPreference);
   }
 
   /** Answers a fut of the number of documents of {@code ns} matching {@code filter}. */
-  public Fut count(String ns, Object filter) {
+  public Fut<Object> count(String ns, Object filter) {
     return count(ns, filter, null);
   }
 
   /** {@link #count(String, Object)} read where {@code rp} (null: the client's default) allows. */
-  public Fut count(String ns, Object filter, ReadPreference rp) {
+  public Fut<Object> count(String ns, Object filter, ReadPreference rp) {
     String[] n = splitNs(ns);
     return read(cmd(COUNT, n[1], QUERY, filter == null ? PersistentArrayMap.EMPTY : filter, DB, n[0]), rp)
         .map(r -> ((Number) ((Map<?, ?>) r).get(N)).longValue());
   }
 
   /** Answers a fut of the vector of distinct values of {@code key} among documents matching {@code filter}. */
-  public Fut distinct(String ns, String key, Object filter) {
+  public Fut<Object> distinct(String ns, String key, Object filter) {
     return distinct(ns, key, filter, null);
   }
 
   /** {@link #distinct(String, String, Object)} read where {@code rp} (null: the client's default) allows. */
-  public Fut distinct(String ns, String key, Object filter, ReadPreference rp) {
+  public Fut<Object> distinct(String ns, String key, Object filter, ReadPreference rp) {
     String[] n = splitNs(ns);
     return read(cmd(DISTINCT, n[1], KEY, key, QUERY, filter == null ? PersistentArrayMap.EMPTY : filter, DB, n[0]), rp)
         .map(r -> ((Map<?, ?>) r).get(VALUES));
   }
 
   /** Answers a fut of the vector of every document the aggregation {@code pipeline} yields. */
-  public Fut aggregate(String ns, List<?> pipeline, int batchSize) {
+  public Fut<Object> aggregate(String ns, List<?> pipeline, int batchSize) {
     return aggregate(ns, pipeline, batchSize, null);
   }
 
@@ -973,18 +975,18 @@ public final class MongoClient implements AutoCloseable {
    * {@link #aggregate(String, List, int)} read where {@code rp} (null: the client's default)
    * allows; a pipeline ending in {@code $out} or {@code $merge} writes, so it goes to the primary.
    */
-  public Fut aggregate(String ns, List<?> pipeline, int batchSize, ReadPreference rp) {
+  public Fut<Object> aggregate(String ns, List<?> pipeline, int batchSize, ReadPreference rp) {
     String[] n = splitNs(ns);
     return drainCursor(n[0], aggregateBody(n, pipeline, batchSize), 0, batchSize, aggregatePreference(pipeline, rp));
   }
 
   /** Answers a fut of a {@link Stream} of the aggregation's documents (as {@link #findStream}). */
-  public Fut aggregateStream(String ns, List<?> pipeline, int batchSize) {
+  public Fut<Stream<Object>> aggregateStream(String ns, List<?> pipeline, int batchSize) {
     return aggregateStream(ns, pipeline, batchSize, null);
   }
 
   /** {@link #aggregateStream(String, List, int)} read where {@code rp} allows (as {@link #aggregate(String, List, int, ReadPreference)}). */
-  public Fut aggregateStream(String ns, List<?> pipeline, int batchSize, ReadPreference rp) {
+  public Fut<Stream<Object>> aggregateStream(String ns, List<?> pipeline, int batchSize, ReadPreference rp) {
     String[] n = splitNs(ns);
     return cursorStream(n[0], aggregateBody(n, pipeline, batchSize), 0, batchSize, aggregatePreference(pipeline, rp));
   }
@@ -1013,7 +1015,7 @@ public final class MongoClient implements AutoCloseable {
    * {@code :upsert}, {@code :writeConcern} to override the options'). Answers a fut of the
    * document (before the change unless {@code :new}), or of null.
    */
-  public Fut findAndModify(String ns, Map<?, ?> args) {
+  public Fut<Object> findAndModify(String ns, Map<?, ?> args) {
     String[] n = splitNs(ns);
     List<Object> kvs = new ArrayList<>();
     kvs.add(FIND_AND_MODIFY);
@@ -1035,7 +1037,7 @@ public final class MongoClient implements AutoCloseable {
    * Creates an index on {@code keys} (an ordered map such as {@code {:email 1}}), unique if asked;
    * {@code name} null makes one from the keys. Answers a fut of the server's reply.
    */
-  public Fut createIndex(String ns, Map<?, ?> keys, boolean unique, String name) {
+  public Fut<Object> createIndex(String ns, Map<?, ?> keys, boolean unique, String name) {
     String[] n = splitNs(ns);
     String nm = name;
     if (nm == null) {
@@ -1052,9 +1054,9 @@ public final class MongoClient implements AutoCloseable {
   }
 
   /** Drops the collection {@code ns}; answers a fut of true, or false when there was none. */
-  public Fut drop(String ns) {
+  public Fut<Boolean> drop(String ns) {
     String[] n = splitNs(ns);
-    return run(cmd(DROP, n[1], DB, n[0])).map(r -> Boolean.TRUE).recover(e -> {
+    return ((Fut<?>) run(cmd(DROP, n[1], DB, n[0]))).map(r -> Boolean.TRUE).recover(e -> {
       if (e instanceof MongoCommandException && ((MongoCommandException) e).code() == NAMESPACE_NOT_FOUND
           || e instanceof MongoCommandException && String.valueOf(((MongoCommandException) e).errorMessage())
               .contains("ns not found")) {
@@ -1065,7 +1067,7 @@ public final class MongoClient implements AutoCloseable {
   }
 
   /** Answers a fut of the vector of the collections of database {@code db} (maps with {@code :name}). */
-  public Fut listCollections(String db) {
+  public Fut<Object> listCollections(String db) {
     return drainCursor(db, cmd(LIST_COLLECTIONS, 1, CURSOR, PersistentArrayMap.EMPTY, DB, db), 0, 0,
         ReadPreference.PRIMARY);
   }

@@ -103,7 +103,7 @@ public final class MongoConnection {
    * Connects to {@code address} on {@code reactor}, does the handshake and authentication, and
    * answers a fut of the ready connection (or of the error that stopped it).
    */
-  public static Fut open(Reactor reactor, String address, MongoOptions options) {
+  public static Fut<MongoConnection> open(Reactor reactor, String address, MongoOptions options) {
     return open(reactor, address, options, 0, null);
   }
 
@@ -166,7 +166,7 @@ public final class MongoConnection {
         throw new MongoConnectionException(addressName, "server is too old for OP_MSG (maxWireVersion "
             + m.get(MAX_WIRE) + ", need 6)");
       }
-      return options.user == null ? Boolean.TRUE : authenticate(m);
+      return options.user == null ? Fut.of(Boolean.TRUE) : authenticate(m);
     }).onComplete((v, e) -> {
       if (e != null) {
         close(e);
@@ -208,7 +208,7 @@ public final class MongoConnection {
       Map<?, ?> m = (Map<?, ?>) r2;
       scram.verifyServerFinal(new String((byte[]) m.get(PAYLOAD), StandardCharsets.UTF_8));
       if (Boolean.TRUE.equals(m.get(DONE))) {
-        return Boolean.TRUE;
+        return Fut.of(Boolean.TRUE);
       }
       // Servers that ignore skipEmptyExchange want one more, empty, round.
       return send(Scram.saslContinueCommand(((Number) conversation[0]).longValue(), new byte[0], source),
@@ -248,7 +248,7 @@ public final class MongoConnection {
    * sequences}, and answers a fut of the reply body. Safe from any thread; requests go out one at
    * a time in the order they were sent.
    */
-  public Fut send(Object body, List<OpMsg.Sequence> sequences) {
+  public Fut<Object> send(Object body, List<OpMsg.Sequence> sequences) {
     return send(body, sequences, false);
   }
 
@@ -257,7 +257,7 @@ public final class MongoConnection {
    * with {@code w: 0}: the server answers nothing) and the fut answers null once it is handed to
    * the socket.
    */
-  public Fut send(Object body, List<OpMsg.Sequence> sequences, boolean noReply) {
+  public Fut<Object> send(Object body, List<OpMsg.Sequence> sequences, boolean noReply) {
     int id = OpMsg.requestId();
     BasicOutputBuffer buf = new BasicOutputBuffer(256);
     try {

@@ -23,7 +23,7 @@ final class PlainTransport implements Transport {
   }
 
   @Override
-  public Fut start(Reactor reactor, SelectionKey key, long timeoutMillis) {
+  public Fut<Transport> start(Reactor reactor, SelectionKey key, long timeoutMillis) {
     return Fut.of(this);
   }
 

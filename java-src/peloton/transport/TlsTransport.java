@@ -77,7 +77,7 @@ public final class TlsTransport implements Transport {
   private SelectionKey key;
   private Object savedAttachment;
   private int savedOps;
-  private Fut started;
+  private Fut<Transport> started;
   private Timer timer;
   private boolean taskRunning;
 
@@ -143,10 +143,10 @@ public final class TlsTransport implements Transport {
   // ------------------------------------------------------------------ handshake
 
   @Override
-  public Fut start(Reactor reactor, SelectionKey key, long timeoutMillis) {
+  public Fut<Transport> start(Reactor reactor, SelectionKey key, long timeoutMillis) {
     this.reactor = reactor;
     this.key = key;
-    this.started = new Fut();
+    this.started = new Fut<>();
     this.savedAttachment = key.attach((Reactor.IoHandler) k -> step());
     this.savedOps = key.interestOps();
     if (timeoutMillis > 0) {
@@ -318,7 +318,7 @@ public final class TlsTransport implements Transport {
     key.attach(savedAttachment);
     interest(savedOps);
     savedAttachment = null;
-    Fut f = started;
+    Fut<Transport> f = started;
     log.debug("TLS handshake done with {}: {} {}", remote(), engine.getSession().getProtocol(),
         engine.getSession().getCipherSuite());
     f.deliver(this);

@@ -47,7 +47,7 @@ public interface Transport {
    * runs the handshake, failing it after {@code timeoutMillis} (0: no limit). The fut answers this
    * transport, or fails with a {@link TlsException} after the channel was closed.
    */
-  Fut start(Reactor reactor, SelectionKey key, long timeoutMillis);
+  Fut<Transport> start(Reactor reactor, SelectionKey key, long timeoutMillis);
 
   /** Reads application bytes into {@code dst}: how many, 0 for none yet, -1 at end of stream. */
   int read(ByteBuffer dst) throws IOException;

@@ -73,13 +73,22 @@
           (is (= 200 (:status (http sys "/files/style.css"))))
           (is (= 303 (:status (http sys "/files"))))
           (is (= 404 (:status (http sys "/files/..%2f..%2fpom.xml")))))
-        (testing "the counter page starts its chunked script"
+        (testing "the counter page has the demo's frame, starts at 1 and ticks to 2"
           (let [req (-> (HttpRequest/newBuilder (URI/create (str (:url sys) "chunked"))) (.build))
                 ^HttpResponse resp (.send client req (HttpResponse$BodyHandlers/ofInputStream))]
             (with-open [in ^java.io.InputStream (.body resp)]
               (is (= 200 (.statusCode resp)))
-              (is (= "<script>x=0;</script><h1 id=foo>1</h1>"
-                     (String. (.readNBytes in 38) StandardCharsets/UTF_8))))))
+              (let [sb (StringBuilder.)
+                    tick "<script>x++;"]
+                ;; read up to the first tick (about a second in), or give up after 64 KiB
+                (while (and (not (str/includes? (str sb) tick)) (< (.length sb) 65536))
+                  (let [b (.read in)]
+                    (if (neg? b) (throw (java.io.IOException. "closed early")) (.append sb (char b)))))
+                (let [start (str sb)]
+                  (is (str/starts-with? start (demo/page-start "Counter")) "title, style and navigation")
+                  (is (str/includes? start "<script>x=1;</script><p class=\"counter\" id=foo>1</p>")
+                      "shows 1 with x=1, so the first x++ shows 2, not 1 again")
+                  (is (str/includes? start tick)))))))
         (is (= 404 (:status (http sys "/nope")))))
       (finally (delete-tree dir)))))
 
@@ -150,6 +159,18 @@
             (is (instance? java.util.Date (.get ^org.bson.Document (first docs) "created"))))))
       (is (not (.exists dir)) "no embedded MongoDB, no data directory")
       (finally (.shutdownNow server) (delete-tree (.getParentFile dir))))))
+
+(deftest the-demo-classpath-has-an-slf4j-binding
+  ;; The library ships none; the demo (test scope) brings slf4j-simple, so its
+  ;; warnings and errors are printed instead of vanishing into the no-op logger.
+  (is (= "org.slf4j.simple.SimpleLoggerFactory"
+         (.getName (class (org.slf4j.LoggerFactory/getILoggerFactory))))))
+
+(deftest nrepl-connect-hints-that-work-here
+  (let [[own & more] (demo/connect-hints 7888)]
+    (is (str/includes? own "-m nrepl.cmdline --connect --port 7888"))
+    (is (= (.isDirectory (io/file (System/getProperty "user.home") ".m2/repository/reply/reply"))
+           (boolean (some #(= "lein repl :connect 7888" %) more))))))
 
 (deftest command-line-options
   (is (= {:port 9090 :data-dir "d" :mongo-uri "mongodb://h:1/x" :nrepl-port 7888 :host "0.0.0.0"}

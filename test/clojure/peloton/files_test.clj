@@ -100,7 +100,10 @@
         (is (= 200 status))
         (is (= "application/octet-stream" (h "content-type")))
         (is (= expected (String. ^bytes body "UTF-8"))))
-      (is (= 404 (first (request "GET" port "/src/%2e%2e/peloton/httpd.clj"))))
+      ;; Routes see the normalized path: this names /peloton/httpd.clj, outside the
+      ;; /src/ group, and is served by the whole-root route below.
+      (is (= expected (String. ^bytes (nth (request "GET" port "/src/%2e%2e/peloton/httpd.clj") 2) "UTF-8")))
+      (is (= 400 (first (request "GET" port "/src/%2e%2e/%2e%2e/peloton/httpd.clj"))))
       (is (= 404 (first (request "GET" port "/src/missing.clj"))))
       ;; Without a group the whole request path is looked up from the root.
       (is (= expected (String. ^bytes (nth (request "GET" port "/peloton/httpd.clj") 2) "UTF-8")))

@@ -58,7 +58,35 @@
   (is (not (str/includes? (str (.getLocation (.getCodeSource (.getProtectionDomain clojure.lang.RT))))
                           "/usr/share/java"))))
 
+(def ^:private nrepl-here?
+  "nREPL is optional (the pom unpacks it when Debian's libnrepl-clojure is
+  installed, or with -Pnrepl): without it, the tests below check the error
+  that says what to add instead."
+  (some? (clojure.java.io/resource "nrepl/server.clj")))
+
+(defn- missing-nrepl-error
+  "The ex-info that calling `f` throws when nREPL is not on the classpath."
+  [f]
+  (try (f) nil (catch clojure.lang.ExceptionInfo e e)))
+
+(deftest without-nrepl-the-demo-starts-and-only-its-nrepl-option-fails
+  (if nrepl-here?
+    (is (some? (requiring-resolve 'nrepl.server/start-server)))
+    (let [dir (.toFile (Files/createTempDirectory "peloton-repl" (make-array FileAttribute 0)))]
+      (try
+        (let [sys (demo/start! {:port 0 :data-dir (str dir)})]
+          (try
+            (is (str/includes? (get-body (:url sys)) "<h1>Hello from Peloton</h1>"))
+            (finally (demo/stop! sys 1))))
+        (let [e (missing-nrepl-error #(demo/start! {:port 0 :data-dir (str dir) :nrepl-port 0}))]
+          (is (= :missing-dependency (:type (ex-data e))) (pr-str e))
+          (is (str/includes? (ex-message e) "libnrepl-clojure")))
+        (finally
+          (doseq [^java.io.File f (reverse (file-seq dir))] (.delete f)))))))
+
 (deftest redefining-a-demo-handler-through-nrepl-changes-the-next-response
+  (if-not nrepl-here?
+    (is (= :missing-dependency (:type (ex-data (missing-nrepl-error #(repl/start-nrepl! {:port 0}))))))
   (let [dir (.toFile (Files/createTempDirectory "peloton-repl" (make-array FileAttribute 0)))
         original @#'demo/on-index
         sys (demo/start! {:port 0 :data-dir (str dir) :nrepl-port 0})
@@ -82,15 +110,17 @@
         (demo/stop! sys 1)
         (doseq [^java.io.File f (reverse (file-seq dir))] (.delete f))))
     (testing "stop! stopped the nREPL server too"
-      (is (refused-within? nport 5000)))))
+      (is (refused-within? nport 5000))))))
 
 (deftest start-and-stop-on-their-own
+  (if-not nrepl-here?
+    (is (= :missing-dependency (:type (ex-data (missing-nrepl-error #(repl/start-nrepl!))))))
   (let [server (repl/start-nrepl! {:port 0})
         port (repl/nrepl-port server)]
     (try
       (is (= ["[1 2]"] (:value (nrepl-eval port "user" "(vector 1 2)"))))
       (finally (repl/stop-nrepl! server)))
-    (is (refused-within? port 5000))))
+    (is (refused-within? port 5000)))))
 
 (deftest without-nrepl-on-the-classpath-the-error-says-what-to-add
   (let [e (try (#'repl/nrepl-var 'nrepl.not-there/start-server) nil

@@ -82,3 +82,24 @@
     (is (false? (deref waiting 1000 :timeout)))
     (is (s/eof? @(s/take! st)) "buffered values are dropped")
     (is (false? @(s/put! st :c)))))
+
+(deftest do-stream-waits-for-a-fut-of-a-stream
+  (let [st (s/stream 4)
+        pending (f/fut)
+        seen (atom [])
+        done (s/do-stream [x pending] (swap! seen conj x))]
+    (is (not (realized? done)) "nothing to iterate before the fut delivers")
+    (.start (Thread. ^Runnable (fn [] (s/put! st 1) (s/put! st 2) (s/close! st) (pending st))))
+    (is (true? (deref done 10000 :timeout)))
+    (is (= [1 2] @seen) "the stream's values, not the fut itself")))
+
+(deftest do-stream-over-a-failed-fut-or-a-fut-of-something-else-fails
+  (let [boom (ex-info "boom" {})
+        ran (atom 0)
+        failed (s/do-stream [_ (f/error-fut boom)] (swap! ran inc))
+        other (s/do-stream [_ (f/success-fut 42)] (swap! ran inc))]
+    (is (identical? boom (.error ^peloton.fut.Fut failed)))
+    (is (instance? IllegalArgumentException (.error ^peloton.fut.Fut other)))
+    (is (= "do-stream: expected a stream or a fut of a stream; the fut delivered java.lang.Long"
+           (.getMessage ^Throwable (.error ^peloton.fut.Fut other))))
+    (is (zero? @ran) "the body never ran with the fut or its value")))

@@ -142,6 +142,11 @@ class BrowserTest {
     });
     assertTrue(later >= first + 3, first + " -> " + later);
     assertEquals("/chunked", script("return location.pathname").asString().getValue());
+    // The counter page has the frame of the others: title, stylesheet, navigation.
+    assertEquals("Counter", script("return document.title").asString().getValue());
+    assertEquals(4, script("return document.querySelectorAll('nav a').length").asNumber().intValue());
+    assertEquals("64px", script("return getComputedStyle(document.getElementById('foo')).fontSize")
+        .asString().getValue(), "style.css applies (.counter is 4rem)");
   }
 
   @Test

@@ -7,18 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import clojure.lang.ExceptionInfo;
-import clojure.lang.PersistentArrayMap;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class FutTest {
 
   @Test
   void callbacksBeforeAndAfterDeliveryRunOnceInOrder() {
-    Fut f = new Fut();
+    Fut<Integer> f = new Fut<>();
     List<Object> seen = new ArrayList<>();
     f.onComplete((v, e) -> seen.add("a" + v));
     f.onComplete((v, e) -> seen.add("b" + v));
@@ -39,71 +40,78 @@ class FutTest {
     assertEquals(List.of("a1", "b1", "c1"), seen);
     assertFalse(f.deliver(2));
     assertFalse(f.fail(new RuntimeException()));
-    assertEquals(1, f.value());
+    int one = f.value();
+    assertEquals(1, one);
     assertEquals(3, seen.size());
   }
 
   @Test
-  void invokeDeliversAndThrowsWhenAlreadyDelivered() {
-    Fut f = new Fut();
-    f.invoke("x");
-    assertEquals("x", f.deref());
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> f.invoke("y"));
-    assertTrue(e.getMessage().startsWith("fut already delivered"), e.getMessage());
-    assertSame(f, f.invoke());
-  }
-
-  @Test
   void nullIsAValue() {
-    Fut f = new Fut();
+    Fut<String> f = new Fut<>();
     f.deliver(null);
     assertTrue(f.isDone());
     assertFalse(f.isFailed());
     assertNull(f.value());
-    assertNull(f.deref());
+    assertNull(f.join());
   }
 
   @Test
   void failureKeepsTheExceptionObject() {
     RuntimeException boom = new RuntimeException("boom");
-    Fut f = Fut.failed(boom).map(v -> v).then(v -> v);
+    Fut<Integer> f = Fut.<String>failed(boom).map(v -> v + "!").then(v -> Fut.of(v.length()));
     assertTrue(f.isFailed());
     assertSame(boom, f.error());
-    assertSame(boom, assertThrows(RuntimeException.class, f::deref));
+    assertSame(boom, assertThrows(RuntimeException.class, f::join));
   }
 
   @Test
-  void derefWrapsCheckedAndKeepsExInfo() {
+  void joinWrapsCheckedErrorsOnly() {
     IOException io = new IOException("io");
-    CompletionException ce = assertThrows(CompletionException.class, () -> Fut.failed(io).deref());
+    CompletionException ce = assertThrows(CompletionException.class, () -> Fut.failed(io).join());
     assertSame(io, ce.getCause());
-    ExceptionInfo ei = new ExceptionInfo("info", PersistentArrayMap.EMPTY);
-    assertSame(ei, assertThrows(ExceptionInfo.class, () -> Fut.failed(ei).deref()));
+    IllegalStateException ise = new IllegalStateException("as is");
+    assertSame(ise, assertThrows(IllegalStateException.class, () -> Fut.failed(ise).join()));
+    assertSame(ise, assertThrows(IllegalStateException.class, () -> Fut.failed(ise).get()));
+  }
+
+  @Test
+  void getWithTimeoutFollowsTheFutureContract() throws Exception {
+    Fut<String> never = new Fut<>();
+    assertThrows(TimeoutException.class, () -> never.get(10, TimeUnit.MILLISECONDS));
+    assertFalse(never.isDone());
+    IOException io = new IOException("io");
+    ExecutionException ee =
+        assertThrows(ExecutionException.class, () -> Fut.failed(io).get(1, TimeUnit.SECONDS));
+    assertSame(io, ee.getCause());
+    String v = Fut.of("now").get(1, TimeUnit.SECONDS);
+    assertEquals("now", v);
   }
 
   @Test
   void derefWithTimeoutAnswersTimeoutValue() {
-    assertEquals(":none", new Fut().deref(10, ":none"));
+    assertEquals(":none", new Fut<Integer>().deref(10, ":none"));
     assertEquals(5, Fut.of(5).deref(10, ":none"));
   }
 
   @Test
-  void derefBlocksUntilAnotherThreadDelivers() throws Exception {
-    Fut f = new Fut();
+  void blockingAccessorsWaitForAnotherThread() throws Exception {
+    Fut<String> f = new Fut<>();
     Thread t = new Thread(() -> f.deliver("late"));
     t.start();
-    assertEquals("late", f.deref(5000, ":timeout"));
+    String late = f.get(5, TimeUnit.SECONDS);
+    assertEquals("late", late);
+    assertEquals("late", f.join());
     t.join();
   }
 
   @Test
   void exceptionInFunctionFailsResult() {
     IllegalArgumentException iae = new IllegalArgumentException("bad");
-    Fut m = Fut.of(1).map(v -> {
+    Fut<String> m = Fut.of(1).map(v -> {
       throw iae;
     });
     assertSame(iae, m.error());
-    Fut t = Fut.of(1).then(v -> {
+    Fut<String> t = Fut.of(1).then(v -> {
       throw iae;
     });
     assertSame(iae, t.error());
@@ -111,21 +119,28 @@ class FutTest {
 
   @Test
   void thenFlattensAndRecoverCatches() {
-    Fut inner = new Fut();
-    Fut r = Fut.of(2).then(v -> inner).map(v -> (Integer) v * 10);
+    Fut<Integer> inner = new Fut<>();
+    Fut<Integer> r = Fut.of(2).then(v -> inner).map(v -> v * 10);
     assertFalse(r.isDone());
     inner.deliver(4);
     assertEquals(40, r.value());
 
     RuntimeException boom = new RuntimeException("boom");
     AtomicReference<Throwable> caught = new AtomicReference<>();
-    Fut rec = Fut.failed(boom).recover(e -> {
+    Fut<String> rec = Fut.<String>failed(boom).recover(e -> {
       caught.set(e);
-      return Fut.of("fallback");
+      return "fallback";
     });
     assertSame(boom, caught.get());
     assertEquals("fallback", rec.value());
     assertEquals(7, Fut.of(7).recover(e -> 0).value());
+
+    Fut<String> retry = new Fut<>();
+    Fut<String> recWith = Fut.<String>failed(boom).recoverWith(e -> retry);
+    assertFalse(recWith.isDone());
+    retry.deliver("second try");
+    assertEquals("second try", recWith.value());
+    assertSame(boom, Fut.<String>failed(new IOException()).recoverWith(e -> Fut.failed(boom)).error());
   }
 
   @Test
@@ -143,34 +158,36 @@ class FutTest {
 
   @Test
   void allCollectsInOrderAndFailsOnFirstError() {
-    Fut a = new Fut();
-    Fut b = new Fut();
-    Fut all = Fut.all(a, b, "plain");
+    Fut<String> a = new Fut<>();
+    Fut<String> b = new Fut<>();
+    Fut<List<String>> all = Fut.all(a, b, Fut.of("plain"));
     b.deliver("B");
     assertFalse(all.isDone());
     a.deliver("A");
-    assertEquals(List.of("A", "B", "plain"), all.value());
-    assertEquals(List.of(), Fut.all(List.of()).value());
+    List<String> values = all.value();
+    assertEquals(List.of("A", "B", "plain"), values);
+    assertThrows(UnsupportedOperationException.class, () -> values.add("more"));
+    assertEquals(List.of(), Fut.all(List.<Fut<String>>of()).value());
 
-    Fut c = new Fut();
+    Fut<Integer> c = new Fut<>();
     RuntimeException boom = new RuntimeException();
-    Fut failing = Fut.all(List.of(c, Fut.failed(boom)));
+    Fut<List<Integer>> failing = Fut.all(List.of(c, Fut.failed(boom)));
     assertSame(boom, failing.error());
   }
 
   @Test
   void completableFutureInterop() throws Exception {
-    Fut f = new Fut();
-    CompletableFuture<Object> cf = f.toCompletableFuture();
+    Fut<Integer> f = new Fut<>();
+    CompletableFuture<Integer> cf = f.toCompletableFuture();
     f.deliver(3);
     assertEquals(3, cf.get(1, TimeUnit.SECONDS));
 
-    CompletableFuture<Object> src = new CompletableFuture<>();
-    Fut g = Fut.from(src);
+    CompletableFuture<String> src = new CompletableFuture<>();
+    Fut<String> g = Fut.from(src);
     IOException io = new IOException();
     src.completeExceptionally(io);
     assertSame(io, g.error());
-    Fut async = Fut.from(CompletableFuture.supplyAsync(() -> {
+    Fut<String> async = Fut.from(CompletableFuture.<String>supplyAsync(() -> {
       throw new IllegalStateException("async");
     }));
     CountDownLatch done = new CountDownLatch(1);
@@ -184,8 +201,8 @@ class FutTest {
   void timeoutFailsWithTimeoutExceptionNamingTheTime() throws Exception {
     ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor();
     try {
-      Fut never = new Fut();
-      Fut t = never.withTimeout(20, s);
+      Fut<String> never = new Fut<>();
+      Fut<String> t = never.withTimeout(20, s);
       CountDownLatch done = new CountDownLatch(1);
       t.onComplete((v, e) -> done.countDown());
       assertTrue(done.await(5, TimeUnit.SECONDS));
@@ -193,10 +210,13 @@ class FutTest {
       assertTrue(t.error().getMessage().contains("20 ms"), t.error().getMessage());
       assertFalse(never.isDone());
 
-      Fut quick = new Fut();
-      Fut t2 = quick.withTimeout(60_000);
+      Fut<String> quick = new Fut<>();
+      Fut<String> t2 = quick.withTimeout(60_000);
       quick.deliver("ok");
       assertEquals("ok", t2.value());
+      Fut<String> t3 = new Fut<String>().withTimeout(Duration.ofMillis(10));
+      ExecutionException late = assertThrows(ExecutionException.class, () -> t3.get(5, TimeUnit.SECONDS));
+      assertTrue(late.getCause() instanceof java.util.concurrent.TimeoutException);
     } finally {
       s.shutdownNow();
     }
@@ -206,7 +226,7 @@ class FutTest {
   void executorCallbacksRunOnTheExecutor() throws Exception {
     ExecutorService ex = Executors.newSingleThreadExecutor(r -> new Thread(r, "cb-exec"));
     try {
-      Fut f = new Fut();
+      Fut<Integer> f = new Fut<>();
       AtomicReference<String> thread = new AtomicReference<>();
       CountDownLatch ran = new CountDownLatch(1);
       f.onComplete(ex, (v, e) -> {
@@ -223,7 +243,7 @@ class FutTest {
 
   @Test
   void throwingCallbackDoesNotStopOthers() {
-    Fut f = new Fut();
+    Fut<Integer> f = new Fut<>();
     AtomicInteger n = new AtomicInteger();
     f.onComplete((v, e) -> {
       throw new RuntimeException("callback bug (expected in this test)");
@@ -233,8 +253,8 @@ class FutTest {
     assertEquals(1, n.get());
   }
 
-  private static Fut countDown(int i) {
-    return i == 0 ? Fut.of("done") : Fut.of(i).then(v -> countDown((Integer) v - 1));
+  private static Fut<String> countDown(int i) {
+    return i == 0 ? Fut.of("done") : Fut.of(i).then(v -> countDown(v - 1));
   }
 
   @Test
@@ -244,10 +264,10 @@ class FutTest {
 
   @Test
   void millionFutChainCompletedLateIsStackSafe() {
-    Fut head = new Fut();
-    Fut f = head;
+    Fut<Integer> head = new Fut<>();
+    Fut<Integer> f = head;
     for (int i = 0; i < 1_000_000; i++) {
-      f = f.map(v -> (Integer) v + 1);
+      f = f.map(v -> v + 1);
     }
     head.deliver(0);
     assertEquals(1_000_000, f.value());
@@ -256,7 +276,7 @@ class FutTest {
   @Test
   void concurrentDeliverersExactlyOneWins() throws Exception {
     for (int round = 0; round < 200; round++) {
-      Fut f = new Fut();
+      Fut<Integer> f = new Fut<>();
       AtomicInteger wins = new AtomicInteger();
       AtomicInteger calls = new AtomicInteger();
       f.onComplete((v, e) -> calls.incrementAndGet());

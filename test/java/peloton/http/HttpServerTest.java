@@ -398,7 +398,7 @@ class HttpServerTest {
     RawHttp c = new RawHttp(port);
     c.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
     inSlowHandler.get(5, TimeUnit.SECONDS); // its answer comes 100 ms later
-    CompletableFuture<Void> stopped = server.stop(5, TimeUnit.SECONDS);
+    Fut<Void> stopped = server.stop(5, TimeUnit.SECONDS);
     RawHttp.Response r = c.read();
     assertEquals("slow", r.body());
     stopped.get(10, TimeUnit.SECONDS);

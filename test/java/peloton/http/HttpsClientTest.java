@@ -77,11 +77,11 @@ class HttpsClientTest {
     return s.getAddress().getPort();
   }
 
-  private static ClientResponse await(Fut f) throws Exception {
-    return (ClientResponse) f.toCompletableFuture().get(15, TimeUnit.SECONDS);
+  private static ClientResponse await(Fut<ClientResponse> f) throws Exception {
+    return f.toCompletableFuture().get(15, TimeUnit.SECONDS);
   }
 
-  private static HttpClientException failure(Fut f) {
+  private static HttpClientException failure(Fut<ClientResponse> f) {
     ExecutionException e = assertThrows(ExecutionException.class,
         () -> f.toCompletableFuture().get(15, TimeUnit.SECONDS));
     return assertInstanceOf(HttpClientException.class, e.getCause());

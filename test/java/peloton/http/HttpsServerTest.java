@@ -237,7 +237,7 @@ class HttpsServerTest {
   /** The first bytes of a real TLS ClientHello, as the JDK's client writes them. */
   private byte[] clientHelloBytes() throws Exception {
     try (java.net.ServerSocket capture = new java.net.ServerSocket(0)) {
-      Fut done = new Fut();
+      Fut<byte[]> done = new Fut<>();
       Thread t = new Thread(() -> {
         try (Socket in = capture.accept()) {
           in.setSoTimeout(5000);
@@ -260,7 +260,7 @@ class HttpsServerTest {
         }
       });
       hs.start();
-      byte[] b = (byte[]) done.toCompletableFuture().get(10, TimeUnit.SECONDS);
+      byte[] b = done.toCompletableFuture().get(10, TimeUnit.SECONDS);
       s.close();
       assertEquals(0x16, b[0]);
       return b;

@@ -261,7 +261,8 @@ class RequestParserTest {
         "bare CR in line        |GET / HTTP/1.1\\rHost: h\\r\\n\\r\\n                           |400",
         "bare CR leading        |\\r\\r\\nGET / HTTP/1.1\\r\\nHost: h\\r\\n\\r\\n                 |400",
         "HTTP/2.0               |GET / HTTP/2.0\\r\\nHost: h\\r\\n\\r\\n                         |505",
-        "HTTP/1.2               |GET / HTTP/1.2\\r\\nHost: h\\r\\n\\r\\n                         |505",
+        "HTTP/3.0               |GET / HTTP/3.0\\r\\nHost: h\\r\\n\\r\\n                         |505",
+        "HTTP/0.1               |GET / HTTP/0.1\\r\\n\\r\\n                                      |505",
         "HTTP/0.9 versioned     |GET / HTTP/0.9\\r\\n\\r\\n                                      |505",
         "h2 preface             |PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n                           |505",
         // header fields

@@ -220,7 +220,7 @@ class MongoClientTest {
     MongoClient pooled = (MongoClient) await(MongoClient.connect(
         MongoOptions.of("127.0.0.1", port).pool(3, 1000, 5000), reactor));
     try {
-      List<Fut> fs = new ArrayList<>();
+      List<Fut<Object>> fs = new ArrayList<>();
       for (int i = 0; i < 200; i++) {
         fs.add(pooled.insert("p.c", List.of(doc(k("i"), (long) i))));
       }

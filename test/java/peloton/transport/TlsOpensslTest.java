@@ -82,8 +82,8 @@ class TlsOpensslTest {
       s.await("ACCEPT", 10);
       TlsConfig client = TlsTransportTest.trustingClient().alpn("http/1.1");
       byte[] msg = "abcdef\n".getBytes(StandardCharsets.US_ASCII);
-      Fut f = TlsPeers.exchange(CLIENT, client, "localhost", port, msg, 7);
-      byte[] back = (byte[]) f.toCompletableFuture().get(10, TimeUnit.SECONDS);
+      Fut<byte[]> f = TlsPeers.exchange(CLIENT, client, "localhost", port, msg, 7);
+      byte[] back = f.toCompletableFuture().get(10, TimeUnit.SECONDS);
       assertEquals("fedcba\n", new String(back, StandardCharsets.US_ASCII));
       s.await("CONNECTION CLOSED", 10); // our close_notify ends the session cleanly
       assertTrue(!s.output().contains("unexpected eof"), s.output());

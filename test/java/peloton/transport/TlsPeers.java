@@ -121,14 +121,14 @@ final class TlsPeers {
    * Connects with a Peloton TLS client transport, sends {@code message}, reads {@code expect}
    * bytes back, then closes (sending close_notify). The fut answers the bytes read.
    */
-  static Fut exchange(Reactor reactor, TlsConfig config, String host, int port, byte[] message,
+  static Fut<byte[]> exchange(Reactor reactor, TlsConfig config, String host, int port, byte[] message,
       int expect) {
     return exchange(reactor, config, host, port, message, expect, 10_000);
   }
 
-  static Fut exchange(Reactor reactor, TlsConfig config, String host, int port, byte[] message,
+  static Fut<byte[]> exchange(Reactor reactor, TlsConfig config, String host, int port, byte[] message,
       int expect, long handshakeMillis) {
-    Fut result = new Fut();
+    Fut<byte[]> result = new Fut<>();
     reactor.submit(() -> {
       try {
         SocketChannel ch = SocketChannel.open();
@@ -175,7 +175,7 @@ final class TlsPeers {
     return result;
   }
 
-  private static void readSome(TlsTransport t, ByteBuffer got, Fut result) throws IOException {
+  private static void readSome(TlsTransport t, ByteBuffer got, Fut<byte[]> result) throws IOException {
     while (got.hasRemaining()) {
       int n = t.read(got);
       if (n < 0) {

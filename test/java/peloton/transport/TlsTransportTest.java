@@ -152,9 +152,9 @@ class TlsTransportTest {
       });
       t.start();
       byte[] data = random(100_000);
-      Fut f = TlsPeers.exchange(CLIENT, trustingClient(), "localhost", ss.getLocalPort(), data,
+      Fut<byte[]> f = TlsPeers.exchange(CLIENT, trustingClient(), "localhost", ss.getLocalPort(), data,
           data.length);
-      assertArrayEquals(data, (byte[]) f.toCompletableFuture().get(10, TimeUnit.SECONDS));
+      assertArrayEquals(data, f.toCompletableFuture().get(10, TimeUnit.SECONDS));
       t.join(10_000);
     }
   }
@@ -286,9 +286,9 @@ class TlsTransportTest {
     try (TlsPeers.EchoServer server = new TlsPeers.EchoServer(server());
          TrickleProxy proxy = new TrickleProxy(server.port())) {
       byte[] data = random(2000);
-      Fut f = TlsPeers.exchange(CLIENT, trustingClient(), "localhost", proxy.port(), data,
+      Fut<byte[]> f = TlsPeers.exchange(CLIENT, trustingClient(), "localhost", proxy.port(), data,
           data.length);
-      assertArrayEquals(data, (byte[]) f.toCompletableFuture().get(30, TimeUnit.SECONDS));
+      assertArrayEquals(data, f.toCompletableFuture().get(30, TimeUnit.SECONDS));
     }
   }
 
@@ -298,7 +298,7 @@ class TlsTransportTest {
       throws Exception {
     TlsConfig s = TlsConfig.serverPem(TestCerts.file(cert), TestCerts.file(key));
     try (TlsPeers.EchoServer server = new TlsPeers.EchoServer(s)) {
-      Fut f = TlsPeers.exchange(CLIENT, client, host, server.port(), new byte[] {1}, 1);
+      Fut<byte[]> f = TlsPeers.exchange(CLIENT, client, host, server.port(), new byte[] {1}, 1);
       ExecutionException e = assertThrows(ExecutionException.class,
           () -> f.toCompletableFuture().get(10, TimeUnit.SECONDS));
       return assertInstanceOf(TlsException.class, e.getCause()).reason();
@@ -319,23 +319,23 @@ class TlsTransportTest {
     // an IP literal is checked against the IP SANs: 127.0.0.1 is one
     TlsConfig s = TlsConfig.serverPem(TestCerts.file("server.pem"), TestCerts.file("server.key"));
     try (TlsPeers.EchoServer server = new TlsPeers.EchoServer(s)) {
-      Fut f = TlsPeers.exchange(CLIENT, trustingClient(), "127.0.0.1", server.port(),
+      Fut<byte[]> f = TlsPeers.exchange(CLIENT, trustingClient(), "127.0.0.1", server.port(),
           new byte[] {7}, 1);
-      assertArrayEquals(new byte[] {7}, (byte[]) f.toCompletableFuture().get(10, TimeUnit.SECONDS));
+      assertArrayEquals(new byte[] {7}, f.toCompletableFuture().get(10, TimeUnit.SECONDS));
     }
     // insecure accepts the wrong host and the untrusted CA
     TlsConfig insecure = TlsConfig.client(new TlsConfig.ClientOptions().insecure());
     TlsConfig w = TlsConfig.serverPem(TestCerts.file("wronghost.pem"), TestCerts.file("wronghost.key"));
     try (TlsPeers.EchoServer server = new TlsPeers.EchoServer(w)) {
-      Fut f = TlsPeers.exchange(CLIENT, insecure, "localhost", server.port(), new byte[] {9}, 1);
-      assertArrayEquals(new byte[] {9}, (byte[]) f.toCompletableFuture().get(10, TimeUnit.SECONDS));
+      Fut<byte[]> f = TlsPeers.exchange(CLIENT, insecure, "localhost", server.port(), new byte[] {9}, 1);
+      assertArrayEquals(new byte[] {9}, f.toCompletableFuture().get(10, TimeUnit.SECONDS));
     }
   }
 
   @Test
   void handshakeTimesOutWhenThePeerSaysNothing() throws Exception {
     try (ServerSocket silent = new ServerSocket(0)) {
-      Fut f = TlsPeers.exchange(CLIENT, trustingClient(), "localhost", silent.getLocalPort(),
+      Fut<byte[]> f = TlsPeers.exchange(CLIENT, trustingClient(), "localhost", silent.getLocalPort(),
           new byte[] {1}, 1, 500);
       // the peer accepts (backlog) and never answers
       ExecutionException e = assertThrows(ExecutionException.class,

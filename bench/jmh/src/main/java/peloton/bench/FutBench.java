@@ -37,7 +37,7 @@ public class FutBench {
   /** Fut: create, one callback, deliver. */
   @Benchmark
   public void futRoundTrip(Blackhole bh) {
-    Fut f = new Fut();
+    Fut<Integer> f = new Fut<>();
     f.onComplete((v, e) -> bh.consume(v));
     f.deliver(++n);
   }
@@ -53,10 +53,10 @@ public class FutBench {
   /** Three dependent async steps with Fut.then, sources delivered after the chain is built. */
   @Benchmark
   public Object futChain3() {
-    Fut a = new Fut();
-    Fut b = new Fut();
-    Fut c = new Fut();
-    Fut r = a.then(x -> b.then(y -> c.map(z -> (Integer) x + (Integer) y + (Integer) z)));
+    Fut<Integer> a = new Fut<>();
+    Fut<Integer> b = new Fut<>();
+    Fut<Integer> c = new Fut<>();
+    Fut<Integer> r = a.then(x -> b.then(y -> c.map(z -> x + y + z)));
     a.deliver(1);
     b.deliver(2);
     c.deliver(++n);
@@ -80,10 +80,10 @@ public class FutBench {
   /** The same chain as a Clojure three-binding dofut. */
   @Benchmark
   public Object dofutChain3() {
-    Fut a = new Fut();
-    Fut b = new Fut();
-    Fut c = new Fut();
-    Fut r = (Fut) dofut3.invoke(a, b, c);
+    Fut<Object> a = new Fut<>();
+    Fut<Object> b = new Fut<>();
+    Fut<Object> c = new Fut<>();
+    Fut<?> r = (Fut<?>) dofut3.invoke(a, b, c);
     a.deliver(1L);
     b.deliver(2L);
     c.deliver((long) ++n);
