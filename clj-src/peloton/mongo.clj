@@ -44,7 +44,14 @@
 (defn- ->options ^MongoOptions [^MongoOptions o opts]
   (let [{:keys [database user password auth-source auth-mechanism replica-set app-name
                 connect-timeout-ms socket-timeout-ms max-pool-size wait-queue-timeout-ms
-                max-wait-queue-size write-concern direct-connection? read-preference]} opts]
+                max-wait-queue-size write-concern direct-connection? read-preference
+                tls? tls-ca-file tls-certificate-key-file tls-certificate-key-file-password
+                tls-allow-invalid-certificates? tls-allow-invalid-hostnames? tls-insecure?]} opts]
+    (when (and (some? tls-insecure?) (or (some? tls-allow-invalid-certificates?)
+                                         (some? tls-allow-invalid-hostnames?)))
+      (throw (IllegalArgumentException.
+              (str "connect!: :tls-insecure? cannot be given with :tls-allow-invalid-certificates?"
+                   " or :tls-allow-invalid-hostnames?"))))
     (when database (set! (.database o) ^String database))
     (when user (set! (.user o) ^String user))
     (when password (set! (.password o) ^String password))
@@ -60,6 +67,19 @@
     (when write-concern (set! (.writeConcern o) write-concern))
     (when (some? direct-connection?) (set! (.directConnection o) (boolean direct-connection?)))
     (when read-preference (set! (.readPreference o) (read-pref read-preference)))
+    (when (some? tls?) (set! (.tls o) (boolean tls?)))
+    (when tls-ca-file (set! (.tlsCAFile o) ^String tls-ca-file))
+    (when tls-certificate-key-file
+      (set! (.tlsCertificateKeyFile o) ^String tls-certificate-key-file))
+    (when tls-certificate-key-file-password
+      (set! (.tlsCertificateKeyFilePassword o) ^String tls-certificate-key-file-password))
+    (when (some? tls-allow-invalid-certificates?)
+      (set! (.tlsAllowInvalidCertificates o) (boolean tls-allow-invalid-certificates?)))
+    (when (some? tls-allow-invalid-hostnames?)
+      (set! (.tlsAllowInvalidHostnames o) (boolean tls-allow-invalid-hostnames?)))
+    (when (some? tls-insecure?)
+      (set! (.tlsAllowInvalidCertificates o) (boolean tls-insecure?))
+      (set! (.tlsAllowInvalidHostnames o) (boolean tls-insecure?)))
     o))
 
 (defn connect!
@@ -79,7 +99,17 @@
   (where reads go: `:primary` (default), `:primary-preferred`, `:secondary`,
   `:secondary-preferred`, `:nearest`; the URI's `readPreference=` too), and
   `:reactors` (the reactors to run connections on; default the current or
-  shared one)."
+  shared one).
+
+  TLS, as the URI options `tls`, `tlsCAFile`, `tlsCertificateKeyFile`,
+  `tlsCertificateKeyFilePassword`, `tlsAllowInvalidCertificates`,
+  `tlsAllowInvalidHostnames`, `tlsInsecure`: `:tls?`, `:tls-ca-file` (PEM CAs
+  trusted besides the JDK's), `:tls-certificate-key-file` (PEM client
+  certificate and key in one file, for MONGODB-X509 too),
+  `:tls-certificate-key-file-password`, `:tls-allow-invalid-certificates?`,
+  `:tls-allow-invalid-hostnames?`, `:tls-insecure?` (both of the last two;
+  not with either). TLS options while TLS is off are an error, never ignored.
+  `:auth-mechanism \"MONGODB-X509\"` authenticates with the client certificate."
   ([uri] (connect! uri nil))
   ([host-or-uri port-or-opts]
    (if (number? port-or-opts)

@@ -116,6 +116,7 @@ public final class MongoClient implements AutoCloseable {
     if (options.hosts.isEmpty()) {
       options.hosts.add("localhost:27017");
     }
+    options.tlsConfig(); // bad TLS options (or files) fail here, before any connection
     this.options = options;
     this.reactors = reactors.length == 0 ? new Reactor[] {Reactor.currentOrShared()} : reactors.clone();
     knownHosts.addAll(options.hosts);

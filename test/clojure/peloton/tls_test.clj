@@ -71,3 +71,41 @@
                           (http/client {:insecure? true :ca-cert (f "ca.pem")})))
     (is (thrown-with-msg? java.io.IOException #"nowhere\.pem"
                           (http/client {:ca-cert "nowhere.pem"})))))
+
+(defn- tls-mongo-server
+  "A mongo-java-server speaking TLS with the localhost certificate."
+  ^de.bwaldvogel.mongo.MongoServer []
+  (let [s (de.bwaldvogel.mongo.MongoServer. (de.bwaldvogel.mongo.backend.memory.MemoryBackend.))
+        chain (peloton.transport.Pem/certificates (java.nio.file.Path/of (f "server.pem")
+                                                                        (make-array String 0)))]
+    (.enableSsl s (peloton.transport.Pem/privateKey (java.nio.file.Path/of (f "server.key")
+                                                                          (make-array String 0))
+                                                    nil)
+                nil (into-array java.security.cert.X509Certificate chain))
+    (.bind s "127.0.0.1" 0)
+    s))
+
+(deftest mongo-over-tls
+  (let [server (tls-mongo-server)
+        port (.getPort (.getLocalAddress server))]
+    (try
+      (testing "connect! options"
+        (let [c (wait (peloton.mongo/connect! "localhost" port {:tls? true :tls-ca-file (f "ca.pem")}))]
+          (try
+            (wait (peloton.mongo/insert! c "db.t" {:_id 1 :via "tls"}))
+            (is (= [{:_id 1 :via "tls"}] (wait (peloton.mongo/query-all! c "db.t" {}))))
+            (finally (peloton.mongo/close! c)))))
+      (testing "the URI's tls options"
+        (let [c (wait (peloton.mongo/connect! (str "mongodb://localhost:" port "/db?tls=true&tlsCAFile="
+                                                   (f "ca.pem"))))]
+          (try
+            (is (= 1 (count (wait (peloton.mongo/query-all! c "t" {})))))
+            (finally (peloton.mongo/close! c)))))
+      (testing "forbidden combination"
+        (is (thrown? IllegalArgumentException
+                     (peloton.mongo/connect! "localhost" port {:tls? true :tls-insecure? true
+                                                                :tls-allow-invalid-hostnames? true}))))
+      (testing "TLS options with TLS off are an error, not ignored"
+        (is (thrown-with-msg? IllegalArgumentException #"tls=true"
+                              (peloton.mongo/connect! "localhost" port {:tls-ca-file (f "ca.pem")}))))
+      (finally (.shutdownNow server)))))
