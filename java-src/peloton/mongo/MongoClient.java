@@ -131,6 +131,13 @@ public final class MongoClient implements AutoCloseable {
    * given: the calling thread's reactor, else the shared one). Connects lazily.
    */
   public static MongoClient create(MongoOptions options, Reactor... reactors) {
+    if (options.srvHost != null && options.hosts.isEmpty()) {
+      if (Reactor.current() != null) {
+        throw new IllegalStateException("mongodb+srv needs DNS lookups, which would block this "
+            + "reactor: use connect, which does them on another thread");
+      }
+      SrvResolver.resolve(options);
+    }
     return new MongoClient(options, reactors);
   }
 
@@ -140,6 +147,20 @@ public final class MongoClient implements AutoCloseable {
    */
   @SuppressWarnings("unchecked")
   public static Fut<MongoClient> connect(MongoOptions options, Reactor... reactors) {
+    if (options.srvHost != null && options.hosts.isEmpty()) {
+      options.tlsConfig(); // bad TLS options fail at once, before DNS
+      Fut<MongoClient> f = new Fut<>();
+      // SRV and TXT lookups block: never on a reactor thread.
+      java.util.concurrent.CompletableFuture.runAsync(() -> SrvResolver.resolve(options))
+          .whenComplete((v, e) -> {
+            if (e != null) {
+              f.fail(e instanceof java.util.concurrent.CompletionException ? e.getCause() : e);
+            } else {
+              connect(options, reactors).onComplete(f::complete);
+            }
+          });
+      return f;
+    }
     MongoClient c = new MongoClient(options, reactors);
     Fut<MongoClient> ready = c.withConnection(conn -> Fut.of(c));
     return ready.recover(e -> {

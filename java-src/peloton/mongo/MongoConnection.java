@@ -134,7 +134,9 @@ public final class MongoConnection {
 
   private void start() {
     try {
-      InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
+      java.net.InetAddress known = options.srvAddresses.get(address.getHostString());
+      InetSocketAddress resolved = known != null ? new InetSocketAddress(known, address.getPort())
+          : new InetSocketAddress(address.getHostString(), address.getPort());
       if (resolved.isUnresolved()) {
         throw new IOException("unknown host " + address.getHostString());
       }

@@ -66,6 +66,23 @@ public final class MongoOptions {
   public TlsConfig tlsConfig;
   private TlsConfig builtTls;
 
+  /** The host of a {@code mongodb+srv://} URI, whose SRV records give {@link #hosts}; or null. */
+  public String srvHost;
+  /** The SRV service name ({@code srvServiceName}): records of {@code _<name>._tcp.<host>}. */
+  public String srvServiceName = "mongodb";
+  /** At most this many of the SRV hosts, chosen at random ({@code srvMaxHosts}); 0: all. */
+  public int srvMaxHosts;
+  /**
+   * The JNDI DNS provider URL for SRV and TXT lookups, e.g. {@code dns://10.0.0.2:53}; null uses
+   * the system's resolvers. With a server given, the SRV targets' addresses are asked of it too.
+   */
+  public String srvDnsServer;
+  /** Addresses of SRV targets from {@link #srvDnsServer}, by host name. */
+  final java.util.Map<String, java.net.InetAddress> srvAddresses =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /** The options the URI gave, names lower case (they win over TXT records). */
+  final java.util.Map<String, String> uriOptions = new java.util.HashMap<>();
+
   /** Options for localhost:27017. */
   public MongoOptions() {}
 
@@ -85,14 +102,18 @@ public final class MongoOptions {
    * tlsInsecure (the URI options spec's forbidden combinations are errors).
    */
   public static MongoOptions fromUri(String uri) {
-    ConnectionString cs = new ConnectionString(uri);
-    if (uri.startsWith("mongodb+srv:")) {
-      throw new IllegalArgumentException("mongodb+srv URIs are not supported; list the hosts");
-    }
     MongoOptions o = new MongoOptions();
     o.tlsFromUri(uri);
-    for (String h : cs.getHosts()) {
+    boolean srv = uri.startsWith("mongodb+srv://");
+    ConnectionString cs = new ConnectionString(srv ? o.srvFromUri(uri) : uri);
+    if (!srv && (o.uriOptions.containsKey("srvservicename") || o.uriOptions.containsKey("srvmaxhosts"))) {
+      throw new IllegalArgumentException("srvServiceName and srvMaxHosts are for mongodb+srv URIs");
+    }
+    for (String h : srv ? List.<String>of() : cs.getHosts()) {
       o.hosts.add(h.indexOf(':') < 0 || h.startsWith("[") && h.endsWith("]") ? h + ":27017" : h);
+    }
+    if (srv && Boolean.TRUE.equals(cs.isDirectConnection())) {
+      throw new IllegalArgumentException("mongodb+srv URIs cannot have directConnection=true");
     }
     if (cs.getDatabase() != null) {
       o.database = cs.getDatabase();
@@ -103,6 +124,9 @@ public final class MongoOptions {
       o.password = c.getPassword() == null ? null : new String(c.getPassword());
       o.authSource = c.getSource();
       o.authMechanism = c.getMechanism();
+    }
+    if (o.authSource == null && o.uriOptions.containsKey("authsource")) {
+      o.authSource = o.uriOptions.get("authsource"); // given without a user (X509, +srv)
     }
     o.replicaSet = cs.getRequiredReplicaSetName();
     o.directConnection = Boolean.TRUE.equals(cs.isDirectConnection());
@@ -165,6 +189,62 @@ public final class MongoOptions {
     return this;
   }
 
+  /**
+   * Checks a {@code mongodb+srv://} URI (one host, no port), takes its SRV options and answers
+   * it as a {@code mongodb://} URI for the driver's parser (which would do DNS itself).
+   */
+  private String srvFromUri(String uri) {
+    String rest = uri.substring("mongodb+srv://".length());
+    int end = rest.length();
+    for (char c : new char[] {'/', '?'}) {
+      int i = rest.indexOf(c);
+      if (i >= 0 && i < end) {
+        end = i;
+      }
+    }
+    String authority = rest.substring(0, end);
+    String h = authority.substring(authority.lastIndexOf('@') + 1);
+    if (h.isEmpty() || h.contains(",")) {
+      throw new IllegalArgumentException("a mongodb+srv URI names exactly one host: " + h);
+    }
+    if (h.contains(":")) {
+      throw new IllegalArgumentException("a mongodb+srv URI cannot have a port: " + h);
+    }
+    if (h.split("\\.").length < 3) {
+      throw new IllegalArgumentException("a mongodb+srv host needs at least three parts"
+          + " (host.domain.tld): " + h);
+    }
+    srvHost = h;
+    if (!uriOptions.containsKey("tls") && !uriOptions.containsKey("ssl")) {
+      tls = true; // +srv implies TLS unless the URI turns it off
+    }
+    // Drop the SRV-only options: the driver's parser refuses them on mongodb://.
+    StringBuilder out = new StringBuilder("mongodb://").append(rest, 0, end);
+    int q = rest.indexOf('?', end);
+    out.append(rest, end, q < 0 ? rest.length() : q);
+    if (q >= 0) {
+      String sep = "?";
+      for (String pair : rest.substring(q + 1).split("[&;]")) {
+        int eq = pair.indexOf('=');
+        String k = (eq < 0 ? pair : pair.substring(0, eq)).toLowerCase(java.util.Locale.ROOT);
+        String v = eq < 0 ? "" : pair.substring(eq + 1);
+        if (k.equals("srvservicename")) {
+          srvServiceName = v;
+        } else if (k.equals("srvmaxhosts")) {
+          try {
+            srvMaxHosts = Integer.parseInt(v);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("srvMaxHosts must be a number, not " + v);
+          }
+        } else if (!pair.isEmpty()) {
+          out.append(sep).append(pair);
+          sep = "&";
+        }
+      }
+    }
+    return out.toString();
+  }
+
   /** Sets the TLS options of the URI; the spec's forbidden combinations are errors. */
   private void tlsFromUri(String uri) {
     int q = uri.indexOf('?');
@@ -185,6 +265,7 @@ public final class MongoOptions {
             + " given twice with different values");
       }
       m.put(k, v);
+      uriOptions.put(k, v);
     }
     String tlsV = m.get("tls");
     String sslV = m.get("ssl");
