@@ -71,6 +71,7 @@ public final class TlsTransport implements Transport {
   private boolean inboundDone;
   private boolean closed;
   private byte[] plaintextReply;
+  private boolean handshakeStartedReading;
 
   // while handshaking
   private Reactor reactor;
@@ -244,12 +245,7 @@ public final class TlsTransport implements Transport {
   /** Unwraps one handshake record; false when more bytes must come from the socket first. */
   private boolean unwrapHandshake() throws IOException {
     Scratch s = scratch();
-    ByteBuffer net = s.netIn;
-    net.clear();
-    if (stashIn != null) {
-      net.put(stashIn);
-      stashIn = null;
-    }
+    ByteBuffer net = netIn(s);
     boolean first = !handshakeStartedReading;
     for (;;) {
       net.flip();
@@ -296,8 +292,6 @@ public final class TlsTransport implements Transport {
       }
     }
   }
-
-  private boolean handshakeStartedReading;
 
   /** The first bytes from a client are no TLS record: a plaintext answer, then failure. */
   private void notTls(ByteBuffer net) throws IOException {
@@ -385,12 +379,7 @@ public final class TlsTransport implements Transport {
       return dst.position() > start ? dst.position() - start : -1;
     }
     Scratch s = scratch();
-    ByteBuffer net = s.netIn;
-    net.clear();
-    if (stashIn != null) {
-      net.put(stashIn);
-      stashIn = null;
-    }
+    ByteBuffer net = netIn(s);
     // Read no more ciphertext than dst can take as plaintext, so every record decrypts in place.
     int room = dst.remaining() - net.position();
     if (room < 512) {
@@ -649,6 +638,17 @@ public final class TlsTransport implements Transport {
   }
 
   // ------------------------------------------------------------------ buffers
+
+  /** The reactor's packet buffer (write mode), holding this connection's stashed bytes first. */
+  private ByteBuffer netIn(Scratch s) {
+    ByteBuffer net = s.netIn;
+    net.clear();
+    if (stashIn != null) {
+      net.put(stashIn);
+      stashIn = null;
+    }
+    return net;
+  }
 
   private void stash(ByteBuffer net) {
     stashIn = net.hasRemaining() ? copy(net, null) : null;
