@@ -307,5 +307,34 @@ table() {
   echo "Raw outputs: results/$TS-raw/"
 } >"$OUT"
 
+# ---- charts: one SVG bar chart per mode, servers side by side, ratios labelled ----------
+CHARTS="$HERE/charts"
+mkdir -p "$CHARTS"
+mode_title() {
+  case $1 in
+    keepalive) echo "keep-alive: wrk -t1 -c$CONNS" ;;
+    ab) echo "no keep-alive: ab -c $CONNS (a new connection per request)" ;;
+    pipelined) echo "pipelined: wrk -t1 -c$CONNS, $DEPTH requests per write" ;;
+  esac
+}
+for m in $MODES; do
+  read -r -a pf <<<"$(best peloton "$m")"
+  {
+    echo "$(mode_title "$m"), $TS"
+    echo "requests/s, best of $ROUNDS round(s) (more is better); p99 latency from the same run"
+    for s in $SERVERS; do
+      read -r -a f <<<"$(best "$s" "$m")"
+      v=${f[0]}; [ -z "${NA[$s]:-}" ] || v="-"
+      if [ "$v" = "-" ]; then note="${NA[$s]:+not run}"; else note="p99 ${f[2]} ms"; fi
+      if [ "$s" != peloton ] && [ "$v" != "-" ] && [ "${pf[0]}" != "-" ]; then
+        note="peloton/$s $(ratio "${pf[0]}" "$v"), $note"
+      fi
+      printf '%s\t%s\t%s\n' "$s" "$v" "$note"
+    done
+  } >"$RAW/chart-$m.tsv"
+  awk -f "$HERE/../svg-bars.awk" "$RAW/chart-$m.tsv" >"$RESULTS/$TS-$m.svg"
+  cp "$RESULTS/$TS-$m.svg" "$CHARTS/latest-$m.svg"
+done
+
 cat "$OUT"
-log "wrote $OUT"
+log "wrote $OUT and the charts $RESULTS/$TS-{$(echo $MODES | tr ' ' ,)}.svg (copied to charts/latest-*.svg)"

@@ -14,7 +14,10 @@
         [:GET #\"^/$\" on-index])
 
   Handlers run on the connection's reactor thread unless `:executor` is given:
-  never block there. A handler that throws gets a 500 and a log line.
+  never block there. A handler may also answer by what it returns: a Ring
+  response map is sent, and a fut that fails gets a 500 and a log line (as a
+  handler that throws does). A handler that has not started its answer after
+  `:response-timeout` seconds gets a 503 and a warning.
 
   Times (`:idle-timeout`, `stop-server!`'s grace ...) are in seconds,
   fractions allowed, as in `peloton.reactor`."
@@ -254,6 +257,14 @@
 
 ;; ---- files ----
 
+(def ^:private file-handler-options
+  {:classpath? [boolean? "true or false"]
+   :index-file [string? "a file name such as \"index.html\" (nil for none)"]
+   :serve-hidden? [boolean? "true or false"]
+   :mime-types [map? "a map of extension (without the dot) to content type"]
+   :cache-control [string? "a Cache-Control header value"]
+   :class-loader [#(instance? ClassLoader %) "a java.lang.ClassLoader"]})
+
 (defn create-file-handler
   "A route handler serving static files from `dir`, a directory, or from
   classpath resources when `dir` starts with \"classpath:\" (e.g.
@@ -278,9 +289,11 @@
   \".\" are 404), `:mime-types` (a map of extension, without the dot, to
   content type, over the built-in ones), `:cache-control` (a Cache-Control
   value for every file), `:class-loader` (for classpath resources; default the
-  thread's context class loader)."
+  thread's context class loader). Any other key, or a value of the wrong
+  type, is an IllegalArgumentException naming it."
   [dir & opts]
-  (let [m (apply hash-map opts)
+  (let [m (options/check! "create-file-handler" file-handler-options
+                          (options/kv-map "create-file-handler" opts))
         o (FileHandler$Options.)]
     (when (contains? m :index-file) (.indexFile o ^String (:index-file m)))
     (.serveHidden o (boolean (:serve-hidden? m)))
@@ -329,6 +342,55 @@
               (str "serve!: route " (pr-str (subvec route 0 2)) " needs a handler function, got "
                    (pr-str handler)))))))
 
+(declare send-ring-response!)
+
+(defn- response-map?
+  "True for what looks like a Ring response map (a map with `:status`,
+  `:headers` or `:body`), as opposed to whatever value a handler's last form
+  happened to have."
+  [x]
+  (and (map? x) (or (contains? x :status) (contains? x :body) (contains? x :headers))))
+
+(defn- answer-with-result!
+  "Acts on what a handler returned: a Ring response map is sent (unless the
+  handler already answered); a fut that fails gets a 500 (or a cut connection
+  once the answer started) and a throttled log line naming the route; a fut of
+  a response map sends it. Anything else is left alone: the handler answers
+  through `conn`, or the response timeout does."
+  [^Exchange conn result]
+  (cond
+    (instance? Fut result)
+    (.onComplete ^Fut result
+                 (reify peloton.fut.Fut$Callback
+                   (call [_ v err]
+                     (cond
+                       err (.handlerFailed conn err)
+                       (and (response-map? v) (not (.isStarted conn))) (send-ring-response! conn v)))))
+    (and (response-map? result) (not (.isStarted conn)))
+    (send-ring-response! conn result))
+  nil)
+
+(defn- route-name
+  "How log lines name a route: its method and regex."
+  ^String [method re]
+  (str (if (= method :any) "ANY" (str/upper-case (name method))) " " (pr-str re)))
+
+(defn- wrap-route
+  "A route handler that names its route on the exchange (for log lines) and
+  acts on what `handler` returns."
+  [^String route handler]
+  (if (instance? HttpHandler handler)
+    (let [^HttpHandler h handler]
+      (reify HttpHandler
+        (handle [_ ex] (.route ex route) (.handle h ex))))
+    (fn
+      ([^Exchange conn]
+       (.route conn route)
+       (answer-with-result! conn (handler conn)))
+      ([^Exchange conn & args]
+       (.route conn route)
+       (answer-with-result! conn (apply handler conn args))))))
+
 (defn- route-handler
   "Turns route vectors `[method regex handler & extra-args]` into a
   `peloton.http.Router`."
@@ -339,7 +401,7 @@
       (.add router
             (if (= method :any) nil (str/upper-case (name method)))
             ^Pattern re
-            handler
+            (wrap-route (route-name method re) handler)
             (object-array extra)))
     router))
 
@@ -347,7 +409,7 @@
   (if (instance? HttpHandler f)
     f
     (reify HttpHandler
-      (handle [_ ex] (f ex)))))
+      (handle [_ ex] (answer-with-result! ex (f ex))))))
 
 ;; ---- server ----
 
@@ -397,6 +459,10 @@
    :max-request-line [pos-int? "a positive integer (bytes)"]
    :max-header-bytes [pos-int? "a positive integer (bytes)"]
    :max-headers [pos-int? "a positive integer"]
+   :response-timeout [options/nat-num? "a non-negative number of seconds (0: off)"]
+   :min-body-rate [nat-int? "a non-negative integer (bytes per second; 0: off)"]
+   :body-rate-grace [options/nat-num? "a non-negative number of seconds"]
+   :shutdown-grace [options/nat-num? "a non-negative number of seconds (nil: no shutdown hook)"]
    :tls [#(or (map? %) (instance? TlsConfig %))
          "a map {:cert :key}, {:keystore :password} or {:ssl-context}, or a peloton.transport.TlsConfig"]})
 
@@ -430,6 +496,10 @@
     (when-let [n (:max-header-bytes opts)] (set! (.maxHeaderBytes limits) (int n)))
     (when-let [n (:max-headers opts)] (set! (.maxHeaders limits) (int n)))
     (when-let [t (:tls opts)] (set! (.tls o) (tls-config t)))
+    (when-some [t (:response-timeout opts)] (set! (.responseTimeoutMillis o) (long (* 1000 t))))
+    (when-some [n (:min-body-rate opts)] (set! (.minBodyRate o) (long n)))
+    (when-some [t (:body-rate-grace opts)] (set! (.bodyRateGraceMillis o) (long (* 1000 t))))
+    (when-some [t (:shutdown-grace opts)] (set! (.shutdownGraceMillis o) (long (* 1000 t))))
     o))
 
 (defrecord Server [servers]
@@ -470,7 +540,13 @@
   send a request head), `:idle-timeout` (60 s between keep-alive requests),
   `:write-timeout` (30 s without write progress), `:max-body` (16 MiB),
   `:body-buffer-limit` (1 MiB: larger bodies are streamed to the handler),
-  `:max-request-line` (8 KiB), `:max-header-bytes` (32 KiB), `:max-headers` (100).
+  `:max-request-line` (8 KiB), `:max-header-bytes` (32 KiB), `:max-headers` (100),
+  `:response-timeout` (60 s: a handler that has not started its answer by then
+  gets a 503 and a warning, and its late answer is dropped; 0 turns it off),
+  `:min-body-rate` (240 bytes/s: a request body arriving slower, on average,
+  gets 408; 0 turns it off) after `:body-rate-grace` (5 s), `:shutdown-grace`
+  (nil: when a number of seconds, a JVM shutdown such as SIGTERM stops the
+  server gracefully with that grace, accepting what is already in the backlog).
   Durations are in seconds (fractions allowed). Any other key, or a value of
   the wrong type, is an IllegalArgumentException naming the option (and the
   closest known one): nothing is silently ignored. See `server-options`.
@@ -492,7 +568,10 @@
   segments removed, encoded unreserved characters decoded, `%2F` and other
   reserved encodings kept), so `/admin/../public` is routed as `/public` and
   `/%61dmin` as `/admin`; `request-uri` keeps the target as sent.
-  No match answers 404. Use a var (`#'handler`) to pick up redefinitions at the
+  No match answers 404. The handler answers through `conn`, or returns a Ring
+  response map, or a fut (of a response map, or of anything once it answered
+  through `conn`); a fut that fails, like a handler that throws, gets a 500 and
+  a log line naming the route. Use a var (`#'handler`) to pick up redefinitions at the
   REPL without restarting."
   [opts & routes]
   (check-server-options! "serve!" server-options opts)
@@ -552,7 +631,6 @@
         (doseq [x v] (.addHeader conn k (str x)))
         (.setHeader conn k (str v))))))
 
-(declare send-ring-response!)
 
 (defn- stream-chunks!
   "Sends each value taken from stream `s` as a chunk, waiting for the
@@ -582,8 +660,7 @@
                  (reify peloton.fut.Fut$Callback
                    (call [_ v err]
                      (if err
-                       (do (log/error err "ring response fut failed")
-                           (.fail conn err))
+                       (.handlerFailed conn err)
                        (send-ring-response! conn v)))))
     (let [{:keys [status headers body]} response]
       (.status conn (int (or status 200)))
@@ -617,16 +694,17 @@
   map or a fut of one; with `{:async? true}` it is called with
   `[request respond raise]` as Ring's async handlers are."
   ([handler] (ring-handler handler {}))
-  ([handler {:keys [async?]}]
+  ([handler {:keys [async?] :as opts}]
+   (options/check! "ring-handler" {:async? (:async? ring-options)} opts)
    (if async?
      (fn [conn & _]
        (handler (ring-request conn)
                 (fn [response] (send-ring-response! conn response))
-                (fn [^Throwable t]
-                  (log/error t "async ring handler raised")
-                  (.fail ^Exchange conn t))))
+                (fn [^Throwable t] (.handlerFailed ^Exchange conn t)))
+       nil)
      (fn [conn & _]
-       (send-ring-response! conn (handler (ring-request conn)))))))
+       (send-ring-response! conn (handler (ring-request conn)))
+       nil))))
 
 (defn serve-ring!
   "Serves a Ring handler with the options of `serve!` (`:async? true` for a
@@ -634,4 +712,4 @@
   value for `stop-server!`."
   [opts handler]
   (check-server-options! "serve-ring!" ring-options opts)
-  (start-checked! (dissoc opts :async?) (ring-handler handler opts)))
+  (start-checked! (dissoc opts :async?) (ring-handler handler (select-keys opts [:async?]))))

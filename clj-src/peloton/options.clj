@@ -36,13 +36,17 @@
 
 (defn closest
   "The key of `known` (a collection of keywords) whose name is nearest to `k`'s
-  by edit distance, or nil when none is within half the name's length (plus 2)."
+  by edit distance, or nil when none is within half the name's length (plus 2);
+  failing that, the shortest known name that `k`'s name begins (`:index` for
+  `:index-file`)."
   [k known]
   (let [s (name k)
         scored (for [c known] [(distance s (name c)) c])
         [d best] (first (sort-by (fn [[d c]] [d (name c)]) scored))]
-    (when (and best (<= (long d) (+ 2 (quot (count s) 2))))
-      best)))
+    (if (and best (<= (long d) (+ 2 (quot (count s) 2))))
+      best
+      (when (<= 3 (count s))
+        (first (sort-by (comp count name) (filter #(str/starts-with? (name %) s) known)))))))
 
 (defn check!
   "Checks the options map `opts` against `spec` (key -> `[pred expects]`) and

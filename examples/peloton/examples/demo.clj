@@ -244,7 +244,8 @@
   (let [db (fut)
         files (httpd/create-file-handler (or files-dir (default-files-dir)))
         ;; The HTTP port first: when it is taken, nothing else has started.
-        server (apply httpd/serve! {:port port :host host} (routes db files))
+        ;; SIGTERM stops the server gracefully (the hook in -main then waits for that stop).
+        server (apply httpd/serve! {:port port :host host :shutdown-grace 2} (routes db files))
         sys (atom {:server server
                    :port (httpd/port server)
                    :url (str "http://" host ":" (httpd/port server) "/")

@@ -27,7 +27,10 @@ import peloton.transport.Transport;
 final class Connection implements Reactor.IoHandler, BodySink {
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
 
-  static final int S_HEAD = 0, S_BODY = 1, S_HANDLING = 2, S_DONE = 3, S_CLOSED = 4;
+  // S_LINGER: the answer is out and our side half-closed; what the client still sends is read and
+  // dropped until it closes too, so its last writes do not turn into a reset that destroys the
+  // answer before it is read (RFC 9112 section 9.6).
+  static final int S_HEAD = 0, S_BODY = 1, S_HANDLING = 2, S_DONE = 3, S_CLOSED = 4, S_LINGER = 5;
 
   private static final byte[] CRLF = {'\r', '\n'};
   private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -43,8 +46,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
   private static final byte[] KEEP_ALIVE =
       "\r\nConnection: keep-alive".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] HEAD_END = "\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final int ACC_SIZE = 8192;
+  static final int ACC_SIZE = 8192;
   private static final int COPY_LIMIT = 4096;
+  /** A lingering connection from which nothing arrived for this long is closed. */
+  static final long LINGER_IDLE_NANOS = 1_000_000_000L;
 
   final HttpServer server;
   final HttpServer.ReactorState rs;
@@ -64,17 +69,27 @@ final class Connection implements Reactor.IoHandler, BodySink {
   private Stream bodyStream; // set once a large body is being streamed to the handler
   private Fut lastPut;
   private boolean dispatchWhenParsed;
+  // The request was answered before its body arrived: the rest is read and dropped.
+  private boolean discarding;
+  private long discarded;
+  long bodyRead; // body bytes received for the current request
+  long bodyClock; // nanoTime the body began, moved on by the time reading was paused for the handler
+  private long bodyPausedAt;
+  long handlerStart; // nanoTime the current handler started; 0 when none runs
+  long lingerStart;
 
-  private final ArrayDeque<Object> outq = new ArrayDeque<>(); // ByteBuffer (read mode) or FileRegion
+  // ByteBuffer (read mode) or FileRegion. Our own buffers (from the reactor's pool) are writable;
+  // a caller's bytes go in read-only, which is how flush knows what to give back to the pool.
+  private final ArrayDeque<Object> outq = new ArrayDeque<>(4);
   private ByteBuffer acc; // accumulating bytes, write mode, not yet in outq
-  private ByteBuffer spare;
-  private final ByteBuffer[] gather = new ByteBuffer[16];
   private long queued;
   private boolean closeAfterWrite;
+  private boolean lingerAfterWrite;
   private boolean writeInterest;
   private List<Fut> drainWaiters;
 
   long headStart; // nanoTime the current head began arriving; 0 when idle
+  private boolean fresh = true; // no request has begun on this connection yet
   long lastActivity;
   long lastWriteProgress;
 
@@ -118,8 +133,26 @@ final class Connection implements Reactor.IoHandler, BodySink {
       flush();
     }
     if ((ready & SelectionKey.OP_READ) != 0 && state != S_CLOSED) {
-      onReadable();
+      if (state == S_LINGER) {
+        dropInput();
+      } else {
+        onReadable();
+      }
     }
+  }
+
+  // All socket reads and writes go through readSome / writeSome / transferSome, and those
+  // through the transport (plain or TLS): the protocol code does not know which.
+  private int readSome(ByteBuffer in) throws IOException {
+    return t.read(in);
+  }
+
+  private long writeSome(ByteBuffer[] bufs, int count) throws IOException {
+    return t.write(bufs, 0, count);
+  }
+
+  private long transferSome(FileRegion f) throws IOException {
+    return t.transferFrom(f.file, f.position, f.remaining);
   }
 
   private void onReadable() {
@@ -127,7 +160,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
     in.clear();
     int n;
     try {
-      n = t.read(in);
+      n = readSome(in);
     } catch (IOException e) {
       log.debug("read from {} failed: {}", remoteAddress(), e.toString());
       close();
@@ -144,7 +177,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
     in.flip();
     if (state == S_HANDLING || state == S_DONE || pending != null) {
       // Not our turn to parse: keep the bytes (bounded) and read on, to see a client leave.
-      if (state != S_DONE) {
+      if (state != S_DONE || taker != null) {
         hold(in);
       }
       return;
@@ -173,6 +206,9 @@ final class Connection implements Reactor.IoHandler, BodySink {
     try {
       while (true) {
         if (state == S_CLOSED || state == S_DONE) {
+          if (taker != null && state == S_DONE && in.hasRemaining()) {
+            hold(in); // bytes after an upgrade request belong to the next protocol
+          }
           return;
         }
         if (state == S_HANDLING || queued > server.options.highWaterMark) {
@@ -187,6 +223,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
         if (state == S_HEAD) {
           if (headStart == 0) {
             headStart = System.nanoTime();
+            fresh = false;
           }
           int r = parser.parseHead(in);
           if (r == RequestParser.NEED_MORE) {
@@ -204,6 +241,8 @@ final class Connection implements Reactor.IoHandler, BodySink {
             }
             state = S_BODY;
             bodyLength = 0;
+            bodyRead = 0;
+            bodyClock = System.nanoTime();
             if (req.contentLength() > server.options.bodyBufferLimit) {
               startBodyStream();
             } else {
@@ -225,8 +264,22 @@ final class Connection implements Reactor.IoHandler, BodySink {
             dispatchWhenParsed = false;
             startHandler(); // the handler runs while its body is still arriving
             if (state != S_BODY) {
-              continue; // the handler answered at once; the rest of the body is not wanted
+              continue;
             }
+          }
+          if (discarding) {
+            if (r == RequestParser.BODY_DONE && discarded <= server.options.discardLimit) {
+              // The unwanted body is gone: the connection goes on with the next request.
+              discarding = false;
+              parser.reset();
+              state = S_HEAD;
+              continue;
+            }
+            if (r != RequestParser.NEED_MORE || discarded > server.options.discardLimit) {
+              lingerAfterAnswer(); // too much to read for nothing, or a broken body
+              return;
+            }
+            return;
           }
           if (r == RequestParser.ERROR) {
             if (bodyStream != null) {
@@ -270,6 +323,12 @@ final class Connection implements Reactor.IoHandler, BodySink {
   @Override
   public void onData(ByteBuffer data) {
     int n = data.remaining();
+    bodyRead += n;
+    if (discarding) {
+      discarded += n;
+      data.position(data.limit());
+      return;
+    }
     if (bodyStream != null) {
       byte[] chunk = new byte[n];
       data.get(chunk);
@@ -303,12 +362,28 @@ final class Connection implements Reactor.IoHandler, BodySink {
   /** Stops reading until the handler takes the body chunk it was given. */
   private void waitForBodyConsumer() {
     setInterest(SelectionKey.OP_READ, false);
+    bodyPausedAt = System.nanoTime(); // the body's time limits do not count the handler's pace
     Fut put = lastPut;
     put.onComplete((v, e) -> reactor.dispatch(() -> {
       if (lastPut == put && state == S_BODY) {
+        unpauseBodyClock();
         resume();
       }
     }));
+  }
+
+  private void unpauseBodyClock() {
+    if (bodyPausedAt != 0) {
+      long now = System.nanoTime();
+      bodyClock += now - bodyPausedAt;
+      lastActivity = now;
+      bodyPausedAt = 0;
+    }
+  }
+
+  /** True while reading the body waits for the handler to take what it was given. */
+  boolean bodyPaused() {
+    return bodyPausedAt != 0;
   }
 
   private void hold(ByteBuffer in) {
@@ -342,6 +417,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
   /** Runs the handler now, or on the executor; a streamed body may still be arriving. */
   private void startHandler() {
     headStart = 0;
+    handlerStart = System.nanoTime();
     Exchange ex = exchange;
     if (server.options.executor != null) {
       server.options.executor.execute(() -> runHandler(ex));
@@ -354,9 +430,21 @@ final class Connection implements Reactor.IoHandler, BodySink {
     try {
       server.handler.handle(ex);
     } catch (Throwable t) {
-      log.error("handler failed on {} {}", ex.method(), ex.uri(), t);
-      ex.fail(t);
+      ex.handlerFailed(t);
     }
+  }
+
+  /** No answer was started within the response timeout: 503, and a late answer is dropped. */
+  void responseTimeout() {
+    Exchange ex = exchange;
+    if (ex == null || ex.isStarted() || ex.isFinished()) {
+      return;
+    }
+    log.warn("no answer to {} {} (route {}) within {} ms: answered 503; a late answer will be "
+            + "dropped", ex.method(), ex.uri(), ex.route() == null ? "-" : ex.route(),
+        server.options.responseTimeoutMillis);
+    ex.timedOut = true;
+    ex.answerError(503, "Service Unavailable: no answer in time\n");
   }
 
   /** The current exchange has queued its whole answer. */
@@ -365,20 +453,40 @@ final class Connection implements Reactor.IoHandler, BodySink {
       return;
     }
     exchange = null;
-    if (state == S_BODY) {
-      // Answered before the whole body arrived: drop the rest and close after the answer.
-      ex.keepAlive = false;
+    handlerStart = 0;
+    boolean bodyUnread = state == S_BODY;
+    if (bodyUnread) {
+      // Answered before the whole body arrived. The rest is read and dropped, for the next
+      // request when it is short enough (writeHead said keep-alive), else while lingering.
       if (bodyStream != null) {
         bodyStream.close();
         bodyStream = null;
       }
+      lastPut = null;
+      body = null;
+      dispatchWhenParsed = false;
+      unpauseBodyClock();
+      discarding = true;
+      discarded = 0;
+    }
+    if (taker != null && !bodyUnread) {
+      state = S_DONE; // what arrives from here on belongs to the next protocol: hold it
+      setInterest(SelectionKey.OP_READ, false);
+      if (!inProcess) {
+        flush();
+      }
+      return;
     }
     if (!ex.keepAlive || server.draining) {
+      if (bodyUnread) {
+        lingerAfterAnswer();
+        return;
+      }
       closeAfterWrite = true;
       state = S_DONE;
       pending = null;
       setInterest(SelectionKey.OP_READ, false);
-    } else {
+    } else if (!bodyUnread) {
       parser.reset();
       state = S_HEAD;
     }
@@ -424,13 +532,67 @@ final class Connection implements Reactor.IoHandler, BodySink {
     byte[] head = sb.toString().getBytes(StandardCharsets.US_ASCII);
     append(head, 0, head.length);
     append(text, 0, text.length);
+    if (exchange != null) {
+      exchange.markFinished(); // a handler reading a streamed body must not answer again
+    }
+    exchange = null;
+    log.debug("rejected a request from {} with {}: {}", remoteAddress(), status, reason);
+    lingerAfterAnswer(); // the client may still be sending: let it, so it reads the answer
+  }
+
+  /**
+   * Closes after the queued answer while still reading (and dropping) what the client sends:
+   * the output is flushed, then our side half-closes and the rest is read until the client
+   * closes, goes quiet or the linger time is over. Closing at once with unread input would
+   * reset the connection and could destroy the answer before the client reads it.
+   */
+  private void lingerAfterAnswer() {
     exchange = null;
     pending = null;
-    closeAfterWrite = true;
+    body = null;
+    discarding = false;
+    closeAfterWrite = false;
+    lingerAfterWrite = true;
     state = S_DONE;
-    setInterest(SelectionKey.OP_READ, false);
-    log.debug("rejected a request from {} with {}: {}", remoteAddress(), status, reason);
-    flush();
+    setInterest(SelectionKey.OP_READ, true);
+    if (!inProcess) {
+      flush();
+    }
+  }
+
+  private void startLinger() {
+    try {
+      t.shutdownOutput();
+    } catch (IOException e) {
+      close();
+      return;
+    }
+    lingerAfterWrite = false;
+    state = S_LINGER;
+    lingerStart = lastActivity = System.nanoTime();
+    setInterest(SelectionKey.OP_READ, true);
+  }
+
+  private void dropInput() {
+    ByteBuffer in = rs.readBuffer;
+    for (int i = 0; i < 16; i++) {
+      in.clear();
+      int n;
+      try {
+        n = readSome(in);
+      } catch (IOException e) {
+        close();
+        return;
+      }
+      if (n < 0) {
+        close();
+        return;
+      }
+      if (n == 0) {
+        return;
+      }
+      lastActivity = System.nanoTime();
+    }
   }
 
   /** Answers 408 to a client too slow to send its request, then closes. */
@@ -439,6 +601,20 @@ final class Connection implements Reactor.IoHandler, BodySink {
       reject(408, "Request Timeout");
     } else {
       close();
+    }
+  }
+
+  /** Answers 408 to a client sending its body too slowly (or not at all), then closes. */
+  void bodyTimeout(String why) {
+    log.debug("request body from {} too slow: {}", remoteAddress(), why);
+    if (bodyStream != null) {
+      bodyStream.error(new IOException("the request body arrived too slowly: " + why));
+      bodyStream = null;
+    }
+    if (discarding || (exchange != null && exchange.isStarted())) {
+      close(); // an answer is already on its way: no room for a 408
+    } else {
+      reject(408, "Request Timeout: the body arrived too slowly");
     }
   }
 
@@ -478,7 +654,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
     } else if (contentLength < 0 && !noBody) {
       ex.keepAlive = false; // close-delimited body
     }
-    if (!ex.keepAlive || server.draining || state == S_BODY) {
+    if (!ex.keepAlive || server.draining || (state == S_BODY && !mayDiscardRest(ex))) {
       ex.keepAlive = false;
       append(CLOSE, 0, CLOSE.length);
     } else if (ex.request.versionMinor() == 0) {
@@ -487,12 +663,18 @@ final class Connection implements Reactor.IoHandler, BodySink {
     append(HEAD_END, 0, HEAD_END.length);
   }
 
+  /** True when the unread rest of the body is small enough to read and drop on a live connection. */
+  private boolean mayDiscardRest(Exchange ex) {
+    Request r = ex.request;
+    return r.chunked() || r.contentLength() - bodyRead <= server.options.discardLimit;
+  }
+
   void appendBody(byte[] b) {
     if (b.length <= COPY_LIMIT) {
       append(b, 0, b.length);
     } else {
       seal();
-      outq.add(ByteBuffer.wrap(b));
+      outq.add(ByteBuffer.wrap(b).asReadOnlyBuffer());
       queued += b.length;
     }
   }
@@ -503,7 +685,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
       append(b.array(), b.arrayOffset() + b.position(), n);
     } else {
       seal();
-      outq.add(b.duplicate());
+      outq.add(b.asReadOnlyBuffer());
       queued += n;
     }
   }
@@ -552,12 +734,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
       return acc;
     }
     seal();
-    if (spare != null && spare.capacity() >= len) {
-      acc = spare;
-      spare = null;
-    } else {
-      acc = ByteBuffer.allocate(Math.max(ACC_SIZE, len));
-    }
+    acc = len <= ACC_SIZE ? rs.takeBuffer() : ByteBuffer.allocate(len);
     return acc;
   }
 
@@ -566,8 +743,8 @@ final class Connection implements Reactor.IoHandler, BodySink {
       if (acc.position() > 0) {
         acc.flip();
         outq.add(acc);
-      } else if (spare == null) {
-        spare = acc;
+      } else {
+        rs.giveBuffer(acc);
       }
       acc = null;
     }
@@ -584,7 +761,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
         Object head = outq.peek();
         if (head instanceof FileRegion) {
           FileRegion f = (FileRegion) head;
-          long w = t.transferFrom(f.file, f.position, f.remaining);
+          long w = transferSome(f);
           if (w > 0) {
             f.position += w;
             f.remaining -= w;
@@ -601,6 +778,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
           f.release();
           continue;
         }
+        ByteBuffer[] gather = rs.gather;
         int k = 0;
         for (Object o : outq) {
           if (!(o instanceof ByteBuffer) || k == gather.length) {
@@ -608,7 +786,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
           }
           gather[k++] = (ByteBuffer) o;
         }
-        long w = t.write(gather, 0, k);
+        long w = writeSome(gather, k);
         if (w > 0) {
           queued -= w;
           lastWriteProgress = System.nanoTime();
@@ -617,13 +795,13 @@ final class Connection implements Reactor.IoHandler, BodySink {
           ByteBuffer b = gather[i];
           gather[i] = null;
           if (b.hasRemaining()) {
+            for (int j = i + 1; j < k; j++) {
+              gather[j] = null;
+            }
             break;
           }
           outq.poll();
-          if (b.capacity() == ACC_SIZE && b.hasArray() && spare == null) {
-            b.clear();
-            spare = b;
-          }
+          rs.giveBuffer(b);
         }
         if (!outq.isEmpty() && outq.peek() instanceof ByteBuffer
             && ((ByteBuffer) outq.peek()).hasRemaining()) {
@@ -639,6 +817,14 @@ final class Connection implements Reactor.IoHandler, BodySink {
       setWriteInterest(false);
       if (closeAfterWrite) {
         close();
+        return;
+      }
+      if (lingerAfterWrite) {
+        startLinger();
+        return;
+      }
+      if (taker != null && state == S_DONE && exchange == null) {
+        finishHandOver();
         return;
       }
     } else {
@@ -704,6 +890,46 @@ final class Connection implements Reactor.IoHandler, BodySink {
     }
   }
 
+  /** What takes a connection's channel over after a protocol upgrade (see {@link #handOver}). */
+  interface Taker {
+    /**
+     * Called on the reactor thread once the upgrade answer is written: the channel (still
+     * registered, with no interest ops: attach a new {@link Reactor.IoHandler} to {@code key}
+     * and set the ops it wants), and the bytes the client sent after the upgrade request
+     * (read mode, possibly empty).
+     */
+    void take(SocketChannel ch, SelectionKey key, ByteBuffer leftover);
+  }
+
+  private Taker taker;
+
+  /**
+   * Hands the channel over to another protocol (WebSocket after a 101) once the current
+   * exchange's answer is complete and written: this connection then stops reading, forgets the
+   * channel without closing it, leaves the server's books and gives {@code t} the channel, its
+   * key and what was read past the request. If the client goes away first, nothing is handed.
+   * Call on the reactor thread, before the answer completes.
+   */
+  void handOver(Taker t) {
+    taker = t;
+  }
+
+  private void finishHandOver() {
+    Taker t = taker;
+    taker = null;
+    ByteBuffer rest = pending != null ? pending : ByteBuffer.allocate(0);
+    pending = null;
+    state = S_CLOSED; // no longer ours; close() does nothing from here on
+    if (acc != null) {
+      rs.giveBuffer(acc);
+      acc = null;
+    }
+    rs.remove(this);
+    setWriteInterest(false);
+    setInterest(SelectionKey.OP_READ, false);
+    t.take(ch, key, rest);
+  }
+
   /** Closes the socket and releases everything; the current exchange becomes finished. */
   void close() {
     if (state == S_CLOSED) {
@@ -724,7 +950,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
       bodyStream.error(new IOException("the client went away before sending the whole body"));
       bodyStream = null;
     }
-    acc = spare = pending = null;
+    if (acc != null) {
+      rs.giveBuffer(acc);
+    }
+    acc = pending = null;
     body = null;
     queued = 0;
     if (drainWaiters != null) {
@@ -735,6 +964,14 @@ final class Connection implements Reactor.IoHandler, BodySink {
     }
     t.close();
     rs.remove(this);
+  }
+
+  /**
+   * Idle and, while the server stops, safe to close: a connection just taken from the backlog
+   * gets a moment to send the request it was opened for.
+   */
+  boolean idleForDrain(long now) {
+    return isIdle() && (!fresh || now - lastActivity > 500_000_000L);
   }
 
   boolean isIdle() {

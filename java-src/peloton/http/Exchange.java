@@ -13,6 +13,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import peloton.fut.Fut;
 import peloton.fut.Stream;
 
@@ -28,6 +30,7 @@ import peloton.fut.Stream;
  * is true and further writes are ignored.
  */
 public final class Exchange {
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
   private static final byte[] EMPTY = new byte[0];
 
   final Connection conn;
@@ -54,6 +57,8 @@ public final class Exchange {
   long declaredLength = -1;
   long written;
   private volatile boolean finished;
+  boolean timedOut; // answered 503 at the response timeout: a later answer is dropped
+  private volatile String route;
 
   Exchange(Connection conn, Request request) {
     this.conn = conn;
@@ -254,6 +259,20 @@ public final class Exchange {
   /** The reactor that owns this exchange's connection: schedule follow-up work there. */
   public peloton.reactor.Reactor reactor() {
     return conn.reactor;
+  }
+
+  /**
+   * Names the route that handles this exchange, for log lines (the Clojure routes set it to
+   * their method and regex); null when none was set.
+   */
+  public Exchange route(String name) {
+    route = name;
+    return this;
+  }
+
+  /** The route name set with {@link #route(String)}, or null. */
+  public String route() {
+    return route;
   }
 
   // ---- response ----
@@ -568,7 +587,8 @@ public final class Exchange {
 
   /**
    * Answers 500 when nothing was sent yet, else cuts the connection; for a handler that failed
-   * after returning (the server does this itself when a handler throws).
+   * after returning (the server does this itself when a handler throws). Logs nothing: see
+   * {@link #handlerFailed(Throwable)}.
    */
   public void fail(Throwable t) {
     if (!onReactor(() -> fail(t))) {
@@ -578,12 +598,29 @@ public final class Exchange {
       return;
     }
     if (phase == NOT_STARTED) {
-      headerCount = 0;
-      keepAlive = false;
-      sendStatus(500, "Internal Server Error\n");
+      answerError(500, "Internal Server Error\n");
     } else {
       conn.close();
     }
+  }
+
+  /**
+   * Reports that the handler of this exchange failed, for example when the fut it returned
+   * failed: logs the method, path, route and stack trace (the first error of each kind in full,
+   * repeats as counts per interval, so a failing handler under load cannot flood the log), then
+   * does what {@link #fail(Throwable)} does.
+   */
+  public void handlerFailed(Throwable t) {
+    conn.server.errors.report(request.method(), request.target(), route, t);
+    fail(t);
+  }
+
+  /** Replaces whatever the handler set with a short error answer; the connection closes after. */
+  void answerError(int code, String text) {
+    headerCount = 0;
+    message = null;
+    keepAlive = false;
+    sendStatus(code, text);
   }
 
   boolean bodyAllowed() {
@@ -592,6 +629,10 @@ public final class Exchange {
 
   private boolean startable() {
     if (finished) {
+      if (timedOut) {
+        log.debug("late answer to {} {} (route {}) dropped: 503 went out at the response timeout",
+            request.method(), request.target(), route);
+      }
       return false;
     }
     if (phase != NOT_STARTED) {

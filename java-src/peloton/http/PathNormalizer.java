@@ -19,6 +19,10 @@ import java.nio.charset.StandardCharsets;
  *       {@code /a/b/..} is {@code /a/}. Encoded dots count ({@code %2e%2E} is {@code ..}).</li>
  *   <li>A path that climbs above the root ({@code /..}, {@code /a/../..}) has no meaning: it is
  *       refused (the parser answers 400) rather than clamped to {@code /}.</li>
+ *   <li>A dot segment hidden behind an encoded slash ({@code /admin%2F..%2Fpublic},
+ *       {@code /x/..%2Fadmin}) is refused too: here it is one segment, but a proxy that decodes
+ *       {@code %2F} (nginx does, for its {@code location} rules) sees {@code /public}, and the
+ *       two would route the same bytes differently. Jetty calls these ambiguous paths.</li>
  * </ol>
  * Empty segments ({@code //}) and the query are left as they are. The input must be a valid
  * origin-form path (starting with {@code /}, every {@code %} followed by two hex digits), which
@@ -27,13 +31,17 @@ import java.nio.charset.StandardCharsets;
 public final class PathNormalizer {
     private static final byte[] HEX_UPPER = HttpBytes.ascii("0123456789ABCDEF");
 
+    /** {@link #normalize(byte[], int, int)}'s answers for a path it refuses (compared by identity). */
+    static final String CLIMBS = new String("climbs above the root"), AMBIGUOUS = new String("ambiguous");
+
     private PathNormalizer() {}
 
     /**
      * The normalized form of {@code rawPath}, a path starting with "/".
      *
      * @throws IllegalArgumentException when it does not start with "/", has a malformed
-     *     percent-encoding or a character outside US-ASCII, or climbs above the root
+     *     percent-encoding or a character outside US-ASCII, climbs above the root, or hides a dot
+     *     segment behind an encoded slash
      */
     public static String normalize(String rawPath) {
         byte[] b = rawPath.getBytes(StandardCharsets.ISO_8859_1);
@@ -45,14 +53,16 @@ public final class PathNormalizer {
             throw new IllegalArgumentException("not an absolute path: " + rawPath);
         }
         String n = normalize(b, 0, b.length);
-        if (n == null) throw new IllegalArgumentException("path climbs above the root: " + rawPath);
+        if (n == CLIMBS) throw new IllegalArgumentException("path climbs above the root: " + rawPath);
+        if (n == AMBIGUOUS) throw new IllegalArgumentException("dot segment behind an encoded slash: " + rawPath);
         return n;
     }
 
     /**
-     * Whether the valid path b[s, e) differs from its normalized form: an encoded unreserved
-     * character, a lower-case hex digit in an encoding, or a dot segment. A quick look, so that
-     * the common path costs no allocation.
+     * Whether the valid path b[s, e) needs {@link #normalize(byte[], int, int)}: an encoded
+     * unreserved character, a lower-case hex digit in an encoding, a dot segment, or an encoded
+     * slash (to be checked for hidden dot segments). A quick look, so that the common path costs
+     * no allocation.
      */
     static boolean needsNormalizing(byte[] b, int s, int e) {
         for (int i = s; i < e; i++) {
@@ -60,6 +70,7 @@ public final class PathNormalizer {
             if (c == '%') {
                 int hi = b[i + 1], lo = b[i + 2];
                 if (UNRESERVED[hex(hi) << 4 | hex(lo)] || hi >= 'a' || lo >= 'a') return true;
+                if (hi == '2' && lo == 'F') return true;
                 i += 2;
             } else if (c == '.' && b[i - 1] == '/') { // i > s: the path starts with '/'
                 int n = i + 1 < e && b[i + 1] == '.' ? i + 2 : i + 1;
@@ -70,8 +81,9 @@ public final class PathNormalizer {
     }
 
     /**
-     * The normalized form of the valid path b[s, e) (starting with '/'), or null when it climbs
-     * above the root. Answers a new String even when nothing changed.
+     * The normalized form of the valid path b[s, e) (starting with '/'), or {@link #CLIMBS} when
+     * it climbs above the root, or {@link #AMBIGUOUS} when a dot segment hides behind an encoded
+     * slash. Answers a new String even when nothing changed.
      */
     static String normalize(byte[] b, int s, int e) {
         byte[] out = new byte[e - s]; // never longer than the input
@@ -81,11 +93,16 @@ public final class PathNormalizer {
             int segStart = o;
             out[o++] = '/';
             i++;
+            int piece = o; // where the part after the last encoded slash of this segment starts
             while (i < e && b[i] != '/') {
                 int c = b[i];
                 if (c == '%') {
                     int hi = hex(b[i + 1]), lo = hex(b[i + 2]);
                     int v = hi << 4 | lo;
+                    if (v == '/') {
+                        if (isDots(out, piece, o)) return AMBIGUOUS;
+                        piece = o + 3;
+                    }
                     if (UNRESERVED[v]) {
                         out[o++] = (byte) v;
                     } else {
@@ -99,12 +116,13 @@ public final class PathNormalizer {
                     i++;
                 }
             }
+            if (piece != segStart + 1 && isDots(out, piece, o)) return AMBIGUOUS;
             int segLen = o - segStart - 1;
             if (segLen == 1 && out[segStart + 1] == '.') {
                 o = segStart; // "/." goes; at the end it leaves its "/"
                 if (i == e) out[o++] = '/';
             } else if (segLen == 2 && out[segStart + 1] == '.' && out[segStart + 2] == '.') {
-                if (segStart == 0) return null;
+                if (segStart == 0) return CLIMBS;
                 int prev = segStart - 1;
                 while (out[prev] != '/') prev--;
                 o = prev; // "/x/.." goes with the segment before it
@@ -112,5 +130,10 @@ public final class PathNormalizer {
             }
         }
         return new String(out, 0, o, StandardCharsets.ISO_8859_1);
+    }
+
+    // whether out[s, e) is "." or ".."
+    private static boolean isDots(byte[] out, int s, int e) {
+        return (e - s == 1 && out[s] == '.') || (e - s == 2 && out[s] == '.' && out[s + 1] == '.');
     }
 }

@@ -39,7 +39,8 @@ import java.util.Arrays;
  *       a missing colon, a character RFC 3986 does not allow in the request-target (a fragment
  *       {@code #}, a space, {@code "<>\^`{|}}, controls, non-ASCII), a malformed
  *       percent-encoding, a target in none of the four forms, a userinfo or invalid authority in
- *       an absolute-form target, a path climbing above the root ({@code /../x}), control
+ *       an absolute-form target, a path climbing above the root ({@code /../x}) or hiding a
+ *       dot segment behind an encoded slash ({@code /a%2F..%2Fb}), control
  *       characters in a field value, a bare CR anywhere, more than one SP between request
  *       line parts, a request line without HTTP version (HTTP/0.9), malformed version,
  *       obsolete line folding (field line starting with SP/HTAB, including whitespace
@@ -466,7 +467,8 @@ public final class RequestParser {
         if ((flags & (T_PCT | T_DOT)) != 0 && pathStart < pathEnd && b[pathStart] == '/'
                 && PathNormalizer.needsNormalizing(b, pathStart, pathEnd)) {
             normalPath = PathNormalizer.normalize(b, pathStart, pathEnd);
-            if (normalPath == null) return fail(400, "path climbs above the root");
+            if (normalPath == PathNormalizer.CLIMBS) return fail(400, "path climbs above the root");
+            if (normalPath == PathNormalizer.AMBIGUOUS) return fail(400, "dot segment behind an encoded slash");
         }
 
         boolean keepAlive = minor == 1 ? !close : keepAliveToken && !close;

@@ -2,9 +2,7 @@ package peloton.mongo;
 
 import clojure.lang.BigInt;
 import clojure.lang.ITransientCollection;
-import clojure.lang.ITransientMap;
 import clojure.lang.Keyword;
-import clojure.lang.PersistentArrayMap;
 import clojure.lang.PersistentVector;
 import clojure.lang.Ratio;
 import clojure.lang.Symbol;
@@ -12,79 +10,98 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Date;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import org.bson.BsonBinary;
-import org.bson.BsonBinaryReader;
 import org.bson.BsonBinarySubType;
 import org.bson.BsonBinaryWriter;
 import org.bson.BsonDbPointer;
 import org.bson.BsonMaxKey;
 import org.bson.BsonMinKey;
-import org.bson.BsonReader;
 import org.bson.BsonRegularExpression;
-import org.bson.BsonSerializationException;
 import org.bson.BsonTimestamp;
-import org.bson.BsonType;
+import org.bson.BsonUndefined;
+import org.bson.BsonValue;
 import org.bson.BsonWriter;
+import org.bson.codecs.BsonValueCodec;
+import org.bson.codecs.EncoderContext;
 import org.bson.io.BasicOutputBuffer;
 import org.bson.types.Binary;
 import org.bson.types.Code;
+import org.bson.types.CodeWithScope;
 import org.bson.types.Decimal128;
 import org.bson.types.MaxKey;
 import org.bson.types.MinKey;
 import org.bson.types.ObjectId;
 
 /**
- * Clojure data to BSON and back, written and read directly with {@link BsonWriter} and
- * {@link BsonReader} (no intermediate {@code org.bson.Document} tree, no reflection).
+ * Clojure data to BSON and back. Encoding writes with {@link BsonWriter} (no intermediate
+ * {@code org.bson.Document} tree, no reflection); decoding reads the bytes itself, checking every
+ * length, and builds Clojure data directly.
+ *
+ * <p><b>Fidelity:</b> a document read and written back is the same BSON: every field keeps its
+ * type and its place. Decoded documents are {@link OrderedMap}s (ordinary persistent maps that
+ * keep their key order at every size, also through {@code assoc}); each BSON type decodes to a
+ * value that encodes back to that type.
  *
  * <h2>Encoding (Clojure/Java value → BSON)</h2>
  * A document is any {@link java.util.Map} (Clojure maps and records included). Keys may be
  * keywords (written without the colon; a namespaced {@code :a/b} is written {@code "a/b"}),
  * strings or symbols. Entries are written in the map's iteration order: <b>a command must
- * be an {@code array-map}</b> (or a sorted map / {@link java.util.LinkedHashMap}) because the
- * server reads the command name from the first key; a Clojure hash map (more than 8 entries,
- * or built by {@code assoc} past that) has no useful order.
+ * be ordered</b> (an {@code array-map} of up to 8 keys, an {@link OrderedMap}, a sorted map or a
+ * {@link java.util.LinkedHashMap}) because the server reads the command name from the first
+ * key; a Clojure hash map (more than 8 entries, or built by {@code assoc} past that) has no
+ * useful order.
  * <table>
- *   <caption>Value mapping</caption>
+ *   <caption>Value mapping (the third column is what the BSON decodes back to)</caption>
  *   <tr><th>Java / Clojure</th><th>BSON</th><th>decoded as</th></tr>
  *   <tr><td>nil</td><td>null</td><td>nil</td></tr>
- *   <tr><td>String, Character, keyword, symbol</td><td>string (keyword {@code :a/b} → "a/b")</td><td>String</td></tr>
- *   <tr><td>Long</td><td>int64</td><td>Long</td></tr>
- *   <tr><td>Integer, Short, Byte</td><td>int32</td><td><b>Long</b> (Clojure's integer type)</td></tr>
+ *   <tr><td>String</td><td>string</td><td>String</td></tr>
+ *   <tr><td>keyword, symbol, Character</td><td>string (keyword {@code :a/b} → "a/b")</td><td>String</td></tr>
+ *   <tr><td>Long (a Clojure integer literal)</td><td>int64</td><td>Long</td></tr>
+ *   <tr><td>Integer ({@code (int 5)}), Short, Byte</td><td>int32</td><td>Integer</td></tr>
  *   <tr><td>BigInt, BigInteger</td><td>int64 when it fits, else decimal128 (exact, ≤ 34 digits)</td><td>Long / BigDecimal</td></tr>
  *   <tr><td>Double, Float</td><td>double</td><td>Double</td></tr>
- *   <tr><td>BigDecimal, Decimal128</td><td>decimal128 (exact or NumberFormatException)</td><td>BigDecimal; NaN, ±Infinity and -0 as Decimal128</td></tr>
+ *   <tr><td>BigDecimal ({@code 1.5M}), Decimal128</td><td>decimal128 (exact or NumberFormatException)</td><td>BigDecimal; NaN, ±Infinity and -0 as Decimal128</td></tr>
  *   <tr><td>Ratio</td><td>rejected (no exact BSON form): convert with {@code double} or {@code bigdec}</td><td></td></tr>
  *   <tr><td>Boolean</td><td>boolean</td><td>Boolean</td></tr>
- *   <tr><td>Map</td><td>embedded document</td><td>persistent map</td></tr>
+ *   <tr><td>Map</td><td>embedded document</td><td>{@link OrderedMap}</td></tr>
  *   <tr><td>List, vector, seq, Set</td><td>array</td><td>vector</td></tr>
  *   <tr><td>java.util.Date, java.time.Instant</td><td>datetime (milliseconds; finer precision is dropped)</td><td>java.util.Date</td></tr>
  *   <tr><td>UUID</td><td>binary subtype 4 (standard)</td><td>UUID</td></tr>
  *   <tr><td>byte[]</td><td>binary subtype 0</td><td>byte[]</td></tr>
- *   <tr><td>org.bson.types.Binary</td><td>binary of its subtype</td><td>byte[] (subtype 0), UUID (4), else Binary</td></tr>
+ *   <tr><td>org.bson.types.Binary</td><td>binary of its subtype</td><td>byte[] (subtype 0), UUID (4 with 16 bytes), else Binary</td></tr>
  *   <tr><td>ObjectId</td><td>objectId</td><td>ObjectId</td></tr>
  *   <tr><td>Pattern</td><td>regex; flags CASE_INSENSITIVE i, MULTILINE m, DOTALL s, UNICODE_CASE u, COMMENTS x
- *           (other flags rejected)</td><td>Pattern (unknown option letters such as {@code l} ignored)</td></tr>
+ *           (other flags rejected)</td><td>Pattern when Java compiles it with those options only</td></tr>
+ *   <tr><td>BsonRegularExpression</td><td>regex, pattern and options as given</td><td>BsonRegularExpression when Java cannot
+ *           compile it (PCRE syntax such as {@code (?P<y>a)}) or it has another option (such as {@code l})</td></tr>
  *   <tr><td>BsonTimestamp</td><td>timestamp</td><td>BsonTimestamp</td></tr>
  *   <tr><td>MinKey/MaxKey (or BsonMinKey/BsonMaxKey)</td><td>minKey/maxKey</td><td>MinKey/MaxKey</td></tr>
  *   <tr><td>org.bson.types.Code</td><td>JavaScript</td><td>Code</td></tr>
+ *   <tr><td>{@link JavaScriptWithScope}, org.bson.types.CodeWithScope</td><td>JavaScript with scope</td><td>JavaScriptWithScope</td></tr>
+ *   <tr><td>org.bson.types.Symbol</td><td>symbol (deprecated)</td><td>org.bson.types.Symbol</td></tr>
+ *   <tr><td>BsonDbPointer</td><td>DBPointer (deprecated)</td><td>BsonDbPointer</td></tr>
+ *   <tr><td>BsonUndefined</td><td>undefined (deprecated)</td><td>BsonUndefined</td></tr>
+ *   <tr><td>any other {@link BsonValue}</td><td>its own type</td><td>as above</td></tr>
  * </table>
- * On decode, BSON undefined becomes nil, symbol becomes String, JavaScript-with-scope becomes
- * {@code {:$code s :$scope m}} and DBPointer stays {@link BsonDbPointer}.
  * Any other value class gives an {@link IllegalArgumentException} naming the class.
  * Nesting deeper than {@link #MAX_DEPTH} is refused both ways (a stack guard).
  *
  * <h2>Decoding</h2>
  * {@link #decode(ByteBuffer)} reads exactly one document at the buffer's position and leaves the
  * position just after it (the buffer's byte order is not touched). Keys become keywords unless
- * {@code keywordKeys} is false. Maps and vectors are built as transients. Malformed BSON gives a
- * {@link BsonSerializationException}, never an index exception.
+ * {@code keywordKeys} is false; a repeated key keeps its first place and its last value.
+ * Malformed BSON (a length that does not match, a missing terminator, an unknown type, a boolean
+ * byte other than 0 or 1, a string that is not valid UTF-8, ...) gives a {@link
+ * MongoProtocolException} saying what is wrong, never an index exception or an altered string.
  *
  * <p>All methods are static and thread-safe.
  */
@@ -92,8 +109,8 @@ public final class BsonCodec {
   /** Deepest nesting of documents/arrays accepted by encode and decode. */
   public static final int MAX_DEPTH = 200;
 
-  private static final Keyword CODE = Keyword.intern("$code");
-  private static final Keyword SCOPE = Keyword.intern("$scope");
+  private static final BsonValueCodec BSON_VALUES = new BsonValueCodec();
+  private static final EncoderContext ENCODER_CONTEXT = EncoderContext.builder().build();
   private static final int KNOWN_REGEX_FLAGS = Pattern.CASE_INSENSITIVE | Pattern.MULTILINE
       | Pattern.DOTALL | Pattern.UNICODE_CASE | Pattern.COMMENTS;
 
@@ -135,13 +152,13 @@ public final class BsonCodec {
   /**
    * Builds an ordered command document from alternating keys and values, e.g.
    * {@code command("insert", "users", "ordered", true)}: a convenience for Java callers that
-   * guarantees the first key comes first. Answers a Clojure array-map.
+   * guarantees the first key comes first. Answers an {@link OrderedMap}.
    */
   public static Map<?, ?> command(Object... kvs) {
     if ((kvs.length & 1) != 0) {
       throw new IllegalArgumentException("command needs alternating keys and values");
     }
-    return PersistentArrayMap.createAsIfByAssoc(kvs.clone());
+    return OrderedMap.of(kvs);
   }
 
   private static void writeMap(BsonWriter w, Map<?, ?> m, int depth) {
@@ -228,8 +245,19 @@ public final class BsonCodec {
     } else if (v instanceof Binary) {
       Binary b = (Binary) v;
       w.writeBinaryData(new BsonBinary(b.getType(), b.getData()));
+    } else if (v instanceof JavaScriptWithScope) {
+      JavaScriptWithScope js = (JavaScriptWithScope) v;
+      w.writeJavaScriptWithScope(js.code);
+      writeMap(w, js.scope, depth);
+    } else if (v instanceof CodeWithScope) {
+      w.writeJavaScriptWithScope(((CodeWithScope) v).getCode());
+      writeMap(w, ((CodeWithScope) v).getScope(), depth);
     } else if (v instanceof Code) {
       w.writeJavaScript(((Code) v).getCode());
+    } else if (v instanceof org.bson.types.Symbol) {
+      w.writeSymbol(((org.bson.types.Symbol) v).getSymbol());
+    } else if (v instanceof BsonValue) {
+      BSON_VALUES.encode(w, (BsonValue) v, ENCODER_CONTEXT);
     } else if (v instanceof Ratio) {
       throw new IllegalArgumentException("clojure.lang.Ratio " + v
           + " has no exact BSON form: convert it with double or bigdec");
@@ -266,21 +294,6 @@ public final class BsonCodec {
     return sb.toString();
   }
 
-  static int patternFlags(String options) {
-    int flags = 0;
-    for (int i = 0; i < options.length(); i++) {
-      switch (options.charAt(i)) {
-        case 'i': flags |= Pattern.CASE_INSENSITIVE; break;
-        case 'm': flags |= Pattern.MULTILINE; break;
-        case 's': flags |= Pattern.DOTALL; break;
-        case 'u': flags |= Pattern.UNICODE_CASE; break;
-        case 'x': flags |= Pattern.COMMENTS; break;
-        default: break; // 'l' (locale) and others have no Java meaning
-      }
-    }
-    return flags;
-  }
-
   // ---------------------------------------------------------------- decode
 
   /** Decodes one document at {@code buf}'s position with keyword keys; see {@link #decode(ByteBuffer, boolean)}. */
@@ -288,40 +301,38 @@ public final class BsonCodec {
     return decode(buf, true);
   }
 
-  /** Decodes a whole byte array holding one document (keyword keys). */
+  /** Decodes a whole byte array holding exactly one document (keyword keys). */
   public static Object decode(byte[] bytes) {
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     Object doc = decode(buf, true);
     if (buf.hasRemaining()) {
-      throw new BsonSerializationException(buf.remaining() + " bytes after the document");
+      throw new MongoProtocolException(buf.remaining() + " bytes after the BSON document");
     }
     return doc;
   }
 
   /**
-   * Decodes exactly one BSON document starting at {@code buf}'s position into a persistent
-   * Clojure map and advances the position past it. Keys are keywords when {@code keywordKeys},
+   * Decodes exactly one BSON document starting at {@code buf}'s position into an {@link
+   * OrderedMap} and advances the position past it. Keys are keywords when {@code keywordKeys},
    * else strings.
    *
-   * @throws BsonSerializationException when the bytes are not one well-formed document
+   * @throws MongoProtocolException when the bytes are not one well-formed document (bad lengths,
+   *     an unknown type, invalid UTF-8, a boolean other than 0 or 1, ...); the position is then
+   *     left where it was
    */
   public static Object decode(ByteBuffer buf, boolean keywordKeys) {
-    int len = documentLength(buf, buf.position(), buf.remaining());
-    ByteBuffer slice = buf.slice();
-    slice.limit(len);
-    Object doc;
-    try (BsonBinaryReader r = new BsonBinaryReader(slice)) {
-      doc = readDocument(r, keywordKeys, 0);
-      if (r.getBsonInput().getPosition() != len) {
-        throw new BsonSerializationException("document length " + len + " does not match its content");
-      }
-    } catch (BsonSerializationException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      // org.bson reports some corruptions with other exception types; keep one error type.
-      throw new BsonSerializationException("malformed BSON document: " + e);
+    int at = buf.position();
+    int len = documentLength(buf, at, buf.remaining());
+    Reader r;
+    if (buf.hasArray()) {
+      r = new Reader(buf.array(), buf.arrayOffset() + at, keywordKeys);
+    } else {
+      byte[] copy = new byte[len];
+      buf.duplicate().position(at).get(copy);
+      r = new Reader(copy, 0, keywordKeys);
     }
-    buf.position(buf.position() + len);
+    Object doc = r.document(r.pos + len, 0);
+    buf.position(at + len);
     return doc;
   }
 
@@ -331,95 +342,411 @@ public final class BsonCodec {
    */
   static int documentLength(ByteBuffer buf, int at, int available) {
     if (available < 5) {
-      throw new BsonSerializationException("truncated BSON document: " + available + " bytes");
+      throw new MongoProtocolException("truncated BSON document: " + available + " bytes");
     }
     int len = buf.order() == ByteOrder.LITTLE_ENDIAN ? buf.getInt(at) : Integer.reverseBytes(buf.getInt(at));
     if (len < 5 || len > available) {
-      throw new BsonSerializationException("bad BSON document length " + len + " (" + available + " bytes available)");
+      throw new MongoProtocolException("bad BSON document length " + len + " (" + available + " bytes available)");
     }
     if (buf.get(at + len - 1) != 0) {
-      throw new BsonSerializationException("BSON document does not end with a 0 byte");
+      throw new MongoProtocolException("BSON document does not end with a 0 byte");
     }
     return len;
   }
 
-  private static Object readDocument(BsonReader r, boolean keywordKeys, int depth) {
-    if (depth >= MAX_DEPTH) {
-      throw new BsonSerializationException("document nested deeper than " + MAX_DEPTH);
+  /**
+   * One decoding pass over a byte array: every read is bounded by the end of the enclosing
+   * document, so a lying length fails here instead of reading a neighbour's bytes.
+   */
+  private static final class Reader {
+    final byte[] a;
+    final boolean keywordKeys;
+    int pos;
+
+    Reader(byte[] a, int pos, boolean keywordKeys) {
+      this.a = a;
+      this.pos = pos;
+      this.keywordKeys = keywordKeys;
     }
-    r.readStartDocument();
-    ITransientMap m = PersistentArrayMap.EMPTY.asTransient();
-    BsonType t;
-    while ((t = r.readBsonType()) != BsonType.END_OF_DOCUMENT) {
-      String name = r.readName();
-      Object key = keywordKeys ? Keyword.intern(name) : name;
-      m = m.assoc(key, readValue(r, t, keywordKeys, depth + 1));
+
+    MongoProtocolException bad(String what) {
+      return new MongoProtocolException("malformed BSON: " + what);
     }
-    r.readEndDocument();
-    return m.persistent();
+
+    void need(int n, int end) {
+      if (n < 0 || end - pos < n) {
+        throw bad("value runs past the end of its document (" + n + " bytes needed, " + (end - pos) + " left)");
+      }
+    }
+
+    int int32() {
+      int p = pos;
+      pos = p + 4;
+      return (a[p] & 0xff) | (a[p + 1] & 0xff) << 8 | (a[p + 2] & 0xff) << 16 | a[p + 3] << 24;
+    }
+
+    long int64() {
+      long lo = int32() & 0xffffffffL;
+      return lo | (long) int32() << 32;
+    }
+
+    /** A document whose length field is at {@code pos}; it must end at or before {@code end}. */
+    Object document(int end, int depth) {
+      int start = pos;
+      int docEnd = open(end, depth, "document");
+      Object[] kvs = new Object[16];
+      int n = 0;
+      byte t;
+      while ((t = a[pos++]) != 0) {
+        Object key = key(docEnd - 1);
+        Object v = value(t, docEnd - 1, depth);
+        if (2 * n + 2 > kvs.length) {
+          kvs = Arrays.copyOf(kvs, kvs.length * 2);
+        }
+        kvs[2 * n] = key;
+        kvs[2 * n + 1] = v;
+        n++;
+      }
+      close(start, docEnd);
+      return OrderedMap.ofPairs(kvs, n, keywordKeys);
+    }
+
+    Object array(int end, int depth) {
+      int start = pos;
+      int docEnd = open(end, depth, "array");
+      ITransientCollection v = PersistentVector.EMPTY.asTransient();
+      byte t;
+      while ((t = a[pos++]) != 0) {
+        skipCstring(docEnd - 1); // the keys "0", "1" ... carry nothing a vector does not
+        v = v.conj(value(t, docEnd - 1, depth));
+      }
+      close(start, docEnd);
+      return v.persistent();
+    }
+
+    /** Checks the length at {@code pos} and steps over it; answers the document's end. */
+    int open(int end, int depth, String what) {
+      if (depth >= MAX_DEPTH) {
+        throw bad(what + " nested deeper than " + MAX_DEPTH);
+      }
+      need(5, end);
+      int len = int32();
+      int docEnd = pos - 4 + len;
+      if (len < 5 || len > end - pos + 4) {
+        throw bad(what + " length " + len + " does not fit in its parent (" + (end - pos + 4) + " bytes)");
+      }
+      if (a[docEnd - 1] != 0) {
+        throw bad(what + " does not end with a 0 byte");
+      }
+      return docEnd;
+    }
+
+    void close(int start, int docEnd) {
+      if (pos != docEnd) {
+        throw bad("document at " + start + " is " + (docEnd - start) + " bytes long but its content ends at "
+            + (pos - start));
+      }
+    }
+
+    /** A value of type {@code t}; its bytes end at or before {@code end} (its document's final 0). */
+    Object value(byte t, int end, int depth) {
+      switch (t) {
+        case 0x02: return string(end);
+        case 0x10: need(4, end); return int32();
+        case 0x12: need(8, end); return int64();
+        case 0x01: need(8, end); return Double.longBitsToDouble(int64());
+        case 0x03: return document(end, depth + 1);
+        case 0x04: return array(end, depth + 1);
+        case 0x08: {
+          need(1, end);
+          byte b = a[pos++];
+          if (b != 0 && b != 1) {
+            throw bad("boolean byte " + b + " is neither 0 nor 1");
+          }
+          return b == 1 ? Boolean.TRUE : Boolean.FALSE;
+        }
+        case 0x0A: return null;
+        case 0x07: return objectId(end);
+        case 0x09: need(8, end); return new Date(int64());
+        case 0x05: return binary(end);
+        case 0x13: {
+          need(16, end);
+          long low = int64();
+          long high = int64();
+          Decimal128 d = Decimal128.fromIEEE754BIDEncoding(high, low);
+          if (d.isNaN() || d.isInfinite()) {
+            return d;
+          }
+          try {
+            return d.bigDecimalValue();
+          } catch (ArithmeticException negativeZero) {
+            return d; // BigDecimal has no -0
+          }
+        }
+        case 0x0B: {
+          String pattern = cstring(end);
+          String options = cstring(end);
+          return regex(pattern, options);
+        }
+        case 0x11: need(8, end); return new BsonTimestamp(int64());
+        case (byte) 0xFF: return MIN_KEY;
+        case 0x7F: return MAX_KEY;
+        case 0x06: return UNDEFINED;
+        case 0x0E: return new org.bson.types.Symbol(string(end));
+        case 0x0D: return new Code(string(end));
+        case 0x0F: {
+          int start = pos;
+          need(4, end);
+          int len = int32();
+          if (len < 14 || len > end - start) {
+            throw bad("code with scope length " + len + " does not fit (" + (end - start) + " bytes)");
+          }
+          int cwsEnd = start + len;
+          String code = string(cwsEnd);
+          Object scope = document(cwsEnd, depth + 1);
+          if (pos != cwsEnd) {
+            throw bad("code with scope is " + len + " bytes long but its content ends at " + (pos - start));
+          }
+          return new JavaScriptWithScope(code, (Map<?, ?>) scope);
+        }
+        case 0x0C: {
+          String ns = string(end);
+          return new BsonDbPointer(ns, objectId(end));
+        }
+        default:
+          throw bad("unknown element type 0x" + Integer.toHexString(t & 0xff) + " at byte " + (pos - 1));
+      }
+    }
+
+    ObjectId objectId(int end) {
+      need(12, end);
+      ObjectId id = new ObjectId(ByteBuffer.wrap(a, pos, 12));
+      pos += 12;
+      return id;
+    }
+
+    Object binary(int end) {
+      need(5, end);
+      int len = int32();
+      byte subtype = a[pos++];
+      need(len, end);
+      if (len < 0) {
+        throw bad("negative binary length " + len);
+      }
+      int from = pos;
+      int n = len;
+      if (subtype == BsonBinarySubType.OLD_BINARY.getValue()) {
+        // Subtype 2 repeats the length inside the data; the two must agree.
+        if (len < 4) {
+          throw bad("old binary (subtype 2) shorter than its inner length");
+        }
+        int inner = int32();
+        if (inner != len - 4) {
+          throw bad("old binary (subtype 2) inner length " + inner + " does not match " + (len - 4));
+        }
+        from = pos;
+        n = inner;
+      }
+      byte[] data = Arrays.copyOfRange(a, from, from + n);
+      pos = from + n;
+      return readBinary(subtype, data);
+    }
+
+    /** A length-prefixed, 0-terminated UTF-8 string. */
+    String string(int end) {
+      need(4, end);
+      int len = int32();
+      if (len < 1) {
+        throw bad("string length " + len);
+      }
+      need(len, end);
+      if (a[pos + len - 1] != 0) {
+        throw bad("string does not end with a 0 byte");
+      }
+      String s = utf8(pos, len - 1);
+      pos += len;
+      return s;
+    }
+
+    /** A 0-terminated UTF-8 string (a key, a regex part) that must end before {@code end}. */
+    String cstring(int end) {
+      int from = pos;
+      int p = from;
+      while (p < end && a[p] != 0) {
+        p++;
+      }
+      if (p >= end) {
+        throw bad("unterminated name or regex at byte " + from);
+      }
+      pos = p + 1;
+      return utf8(from, p - from);
+    }
+
+    /**
+     * A document's key: the cstring at {@code pos} as a keyword (or string). Most documents
+     * repeat the same few keys, so a small cache maps key bytes to the key already made,
+     * saving the String and the keyword lookup that dominate decoding otherwise.
+     */
+    Object key(int end) {
+      int from = pos;
+      int p = from;
+      int h = 0;
+      while (p < end && a[p] != 0) {
+        h = 31 * h + a[p];
+        p++;
+      }
+      if (p >= end) {
+        throw bad("unterminated name at byte " + from);
+      }
+      pos = p + 1;
+      int n = p - from;
+      if (n > KeyEntry.MAX_LENGTH) {
+        String name = utf8(from, n);
+        return keywordKeys ? Keyword.intern(name) : name;
+      }
+      KeyEntry[] cache = KEY_CACHE;
+      int slot = (h ^ (h >>> 16)) & (cache.length - 1);
+      KeyEntry e = cache[slot];
+      if (e == null || !e.matches(a, from, n)) {
+        String name = utf8(from, n);
+        e = new KeyEntry(Arrays.copyOfRange(a, from, p), name, Keyword.intern(name));
+        cache[slot] = e; // racy but safe: entries are immutable, a lost update only costs a miss
+      }
+      return keywordKeys ? e.keyword : e.name;
+    }
+
+    void skipCstring(int end) {
+      int p = pos;
+      while (p < end && a[p] != 0) {
+        p++;
+      }
+      if (p >= end) {
+        throw bad("unterminated array index at byte " + pos);
+      }
+      pos = p + 1;
+    }
+
+    /** Bytes {@code from}..{@code from+n} as a String, refusing anything that is not valid UTF-8. */
+    String utf8(int from, int n) {
+      int end = from + n;
+      int i = from;
+      while (i < end && a[i] >= 0) {
+        i++;
+      }
+      if (i == end) {
+        return new String(a, from, n, StandardCharsets.ISO_8859_1); // all ASCII: the cheap path
+      }
+      while (i < end) {
+        int b = a[i] & 0xff;
+        if (b < 0x80) {
+          i++;
+          continue;
+        }
+        int extra;
+        int min;
+        if (b >= 0xC2 && b <= 0xDF) {
+          extra = 1;
+          min = 0x80;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+          extra = 2;
+          min = 0x800;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+          extra = 3;
+          min = 0x10000;
+        } else {
+          throw badUtf8(i);
+        }
+        if (end - i <= extra) {
+          throw badUtf8(i);
+        }
+        int cp = b & (0x3F >> extra);
+        for (int k = 1; k <= extra; k++) {
+          int c = a[i + k] & 0xff;
+          if ((c & 0xC0) != 0x80) {
+            throw badUtf8(i);
+          }
+          cp = cp << 6 | (c & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || cp >= 0xD800 && cp <= 0xDFFF) {
+          throw badUtf8(i); // overlong, beyond Unicode, or a surrogate
+        }
+        i += extra + 1;
+      }
+      return new String(a, from, n, StandardCharsets.UTF_8);
+    }
+
+    MongoProtocolException badUtf8(int at) {
+      return bad("invalid UTF-8 at byte " + at);
+    }
   }
 
-  private static Object readValue(BsonReader r, BsonType t, boolean keywordKeys, int depth) {
-    switch (t) {
-      case STRING: return r.readString();
-      case INT32: return (long) r.readInt32();
-      case INT64: return r.readInt64();
-      case DOUBLE: return r.readDouble();
-      case DOCUMENT: return readDocument(r, keywordKeys, depth);
-      case ARRAY: {
-        if (depth >= MAX_DEPTH) {
-          throw new BsonSerializationException("array nested deeper than " + MAX_DEPTH);
-        }
-        r.readStartArray();
-        ITransientCollection v = PersistentVector.EMPTY.asTransient();
-        BsonType et;
-        while ((et = r.readBsonType()) != BsonType.END_OF_DOCUMENT) {
-          v = v.conj(readValue(r, et, keywordKeys, depth + 1));
-        }
-        r.readEndArray();
-        return v.persistent();
+  /** A decoded key: its UTF-8 bytes, the String and the keyword made from them. */
+  private static final class KeyEntry {
+    static final int MAX_LENGTH = 48;
+    final byte[] bytes;
+    final String name;
+    final Keyword keyword;
+
+    KeyEntry(byte[] bytes, String name, Keyword keyword) {
+      this.bytes = bytes;
+      this.name = name;
+      this.keyword = keyword;
+    }
+
+    boolean matches(byte[] a, int from, int n) {
+      byte[] b = bytes;
+      if (b.length != n) {
+        return false;
       }
-      case BOOLEAN: return r.readBoolean() ? Boolean.TRUE : Boolean.FALSE;
-      case NULL: r.readNull(); return null;
-      case OBJECT_ID: return r.readObjectId();
-      case DATE_TIME: return new Date(r.readDateTime());
-      case BINARY: return readBinary(r.readBinaryData());
-      case DECIMAL128: {
-        Decimal128 d = r.readDecimal128();
-        if (d.isNaN() || d.isInfinite()) {
-          return d;
-        }
-        try {
-          return d.bigDecimalValue();
-        } catch (ArithmeticException negativeZero) {
-          return d; // BigDecimal has no -0
+      for (int i = 0; i < n; i++) {
+        if (b[i] != a[from + i]) {
+          return false;
         }
       }
-      case REGULAR_EXPRESSION: {
-        BsonRegularExpression re = r.readRegularExpression();
-        return Pattern.compile(re.getPattern(), patternFlags(re.getOptions()));
-      }
-      case TIMESTAMP: return r.readTimestamp();
-      case MIN_KEY: r.readMinKey(); return new MinKey();
-      case MAX_KEY: r.readMaxKey(); return new MaxKey();
-      case UNDEFINED: r.readUndefined(); return null;
-      case SYMBOL: return r.readSymbol();
-      case JAVASCRIPT: return new Code(r.readJavaScript());
-      case JAVASCRIPT_WITH_SCOPE: {
-        String code = r.readJavaScriptWithScope();
-        Object scope = readDocument(r, keywordKeys, depth);
-        return PersistentArrayMap.createAsIfByAssoc(new Object[] {
-            keywordKeys ? CODE : "$code", code, keywordKeys ? SCOPE : "$scope", scope});
-      }
-      case DB_POINTER: return r.readDBPointer();
-      default:
-        throw new BsonSerializationException("unsupported BSON type " + t);
+      return true;
     }
   }
 
-  private static Object readBinary(BsonBinary b) {
-    byte type = b.getType();
-    byte[] data = b.getData();
+  /** Direct-mapped, process-wide, bounded (1024 keys of at most 48 bytes). */
+  private static final KeyEntry[] KEY_CACHE = new KeyEntry[1024];
+
+  private static final BsonUndefined UNDEFINED = new BsonUndefined();
+  private static final MinKey MIN_KEY = new MinKey();
+  private static final MaxKey MAX_KEY = new MaxKey();
+
+  /**
+   * A stored regular expression: a {@link Pattern} when Java compiles it and knows every option
+   * (it then encodes back to the same BSON), else the {@link BsonRegularExpression} itself, so
+   * PCRE-only syntax and options such as {@code l} survive instead of failing the whole read.
+   */
+  static Object regex(String pattern, String options) {
+    int flags = 0;
+    for (int i = 0; i < options.length(); i++) {
+      int f = patternFlag(options.charAt(i));
+      if (f == 0) {
+        return new BsonRegularExpression(pattern, options);
+      }
+      flags |= f;
+    }
+    try {
+      return Pattern.compile(pattern, flags);
+    } catch (PatternSyntaxException notJava) {
+      return new BsonRegularExpression(pattern, options);
+    }
+  }
+
+  private static int patternFlag(char c) {
+    switch (c) {
+      case 'i': return Pattern.CASE_INSENSITIVE;
+      case 'm': return Pattern.MULTILINE;
+      case 's': return Pattern.DOTALL;
+      case 'u': return Pattern.UNICODE_CASE;
+      case 'x': return Pattern.COMMENTS;
+      default: return 0;
+    }
+  }
+
+  private static Object readBinary(byte type, byte[] data) {
     if (type == BsonBinarySubType.BINARY.getValue()) {
       return data;
     }

@@ -78,6 +78,11 @@ final class PlainTransport implements Transport {
   }
 
   @Override
+  public void shutdownOutput() throws IOException {
+    ch.shutdownOutput();
+  }
+
+  @Override
   public void close() {
     try {
       ch.close();

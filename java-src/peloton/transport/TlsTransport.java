@@ -600,24 +600,36 @@ public final class TlsTransport implements Transport {
   }
 
   @Override
+  public void shutdownOutput() throws IOException {
+    closeNotify();
+    ch.shutdownOutput();
+  }
+
+  /** Sends close_notify once, if the socket takes it now. */
+  private void closeNotify() {
+    if (!handshakeDone || engine.isOutboundDone()) {
+      return;
+    }
+    try {
+      engine.closeOutbound();
+      ByteBuffer net = scratch().netOut;
+      net.clear();
+      engine.wrap(EMPTY, net);
+      net.flip();
+      if (pendingOut == null) {
+        ch.write(net); // best effort: a full socket gets no close_notify
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("sending close_notify to {} failed: {}", remote(), e.toString());
+    }
+  }
+
+  @Override
   public void close() {
     if (closed) {
       return;
     }
-    if (handshakeDone) {
-      try {
-        engine.closeOutbound();
-        ByteBuffer net = scratch().netOut;
-        net.clear();
-        engine.wrap(EMPTY, net); // close_notify
-        net.flip();
-        if (pendingOut == null) {
-          ch.write(net); // best effort: a full socket gets no close_notify
-        }
-      } catch (IOException | RuntimeException e) {
-        log.debug("sending close_notify to {} failed: {}", remote(), e.toString());
-      }
-    }
+    closeNotify();
     closeChannel();
     if (!handshakeDone && started != null && !started.isDone()) {
       if (timer != null) {

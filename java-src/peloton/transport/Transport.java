@@ -84,6 +84,12 @@ public interface Transport {
   /** The protocol agreed by ALPN ({@code "http/1.1"}), or null. */
   String applicationProtocol();
 
+  /**
+   * Ends our side of the stream while reading goes on (a lingering close): TLS sends close_notify,
+   * then the socket's output is shut down.
+   */
+  void shutdownOutput() throws IOException;
+
   /** Closes the connection; TLS sends close_notify first when it can without waiting. */
   void close();
 }

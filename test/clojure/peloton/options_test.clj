@@ -14,6 +14,9 @@
   (is (= "serve!: unknown option :prot (did you mean :port?); known options: :host :port :unique?"
          (message {:prot 8093})))
   (is (re-find #"unknown option :unique \(did you mean :unique\?\?\)" (message {:unique true})))
+  (testing "a prefix of a longer name suggests it"
+    (is (re-find #"unknown option :hos \(did you mean :host\?\)" (message {:hos 1})))
+    (is (re-find #"unknown option :uni \(did you mean :unique\?\?\)" (message {:uni 1}))))
   (testing "nothing near: no suggestion"
     (is (re-find #"unknown option :zzzzzzzzzzzz; known" (message {:zzzzzzzzzzzz 1})))))
 

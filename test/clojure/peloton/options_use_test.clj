@@ -106,3 +106,22 @@
       (testing "valid options still work"
         (is (= 200 (:status (deref (http/get! url :timeout 5 :as :bytes :headers {"x-a" "1"}) 10000 nil)))))
       (finally (httpd/stop-server! srv 0)))))
+
+(deftest file-handler-and-ring-handler-options-are-checked
+  (is (str/starts-with? (refusal #(httpd/create-file-handler "." :index "x.html"))
+                        "create-file-handler: unknown option :index (did you mean :index-file?)"))
+  (is (str/includes? (refusal #(httpd/create-file-handler "." :serve-hidden? "no"))
+                     "option :serve-hidden? expects true or false"))
+  (is (str/includes? (refusal #(httpd/create-file-handler "." :classpath?))
+                     "options must be key/value pairs"))
+  (is (str/starts-with? (refusal #(httpd/ring-handler (fn [_] {:status 200}) {:asyn? true}))
+                        "ring-handler: unknown option :asyn? (did you mean :async??)"))
+  (testing "valid ones still serve"
+    (let [srv (httpd/serve! {:port 0 :reactors 1}
+                            [:GET #"^/f/(.*)$" (httpd/create-file-handler "examples/demo-files" :index-file nil
+                                                                          :cache-control "no-cache")]
+                            [:GET #"^/r$" (httpd/ring-handler (fn [_] {:status 202}) {:async? false})])]
+      (try
+        (is (= 200 (get-status (httpd/port srv) "/f/hello.txt")))
+        (is (= 202 (get-status (httpd/port srv) "/r")))
+        (finally (httpd/stop-server! srv 0))))))

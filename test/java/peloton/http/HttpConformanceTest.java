@@ -63,6 +63,8 @@ class HttpConformanceTest {
         Arguments.of("a target of no form", "GET foo HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         Arguments.of("climbing above the root", "GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         Arguments.of("climbing, encoded", "GET /a/%2e%2e/%2E%2E/x HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Arguments.of("a dot segment behind an encoded slash",
+            "GET /admin%2F..%2Fpublic HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         Arguments.of("unterminated quoted chunk extension",
             CHUNKED + "2;a=\"\r\nxx\r\n0\r\n\r\n", 400),
         Arguments.of("empty chunk extension", CHUNKED + "2;\r\nxx\r\n0\r\n\r\n", 400),
@@ -149,10 +151,8 @@ class HttpConformanceTest {
       RawHttp.Response r = c.read();
       assertEquals(200, r.status);
       assertEquals("/public raw=/admin/../public uri=/admin/../public?x=/../y host=x port=-1 v=1", r.body());
-      c.send("GET /admin%2F..%2Fpublic HTTP/1.1\r\nHost: x\r\n\r\n");
-      assertEquals(403, c.read().status, "an encoded slash makes no segment: still under /admin");
       c.send("GET /adm%69n%2fx HTTP/1.1\r\nHost: x\r\n\r\n");
-      assertEquals(403, c.read().status);
+      assertEquals(403, c.read().status, "an encoded slash makes no segment: still under /admin");
     }
   }
 
