@@ -6,9 +6,12 @@ import java.util.concurrent.TimeoutException;
 public class FutTimeoutException extends TimeoutException {
   private static final long serialVersionUID = 1L;
 
+  /** The time limit that passed, in milliseconds. */
   private final long millis;
 
   /**
+   * The timeout of {@code millis} milliseconds passed.
+   *
    * @param millis the timeout that passed
    */
   public FutTimeoutException(long millis) {

@@ -12,6 +12,8 @@ public interface BodySink {
      * The buffer is a view into the caller's input buffer, valid only during this call:
      * copy what must be kept. The sink may move the position; the parser restores position
      * and limit afterwards.
+     *
+     * @param data the bytes, between its position and its limit
      */
     void onData(ByteBuffer data);
 }

@@ -21,7 +21,11 @@ public final class ByteRanges {
 
     /** One satisfiable byte range, both ends inclusive. */
     public record Range(long start, long end) {
-        /** Number of bytes in the range. */
+        /**
+         * Number of bytes in the range.
+         *
+         * @return number of bytes in the range
+         */
         public long length() {
             return end - start + 1;
         }
@@ -35,12 +39,20 @@ public final class ByteRanges {
         this.ranges = ranges;
     }
 
-    /** Whether no range was satisfiable (answer 416). */
+    /**
+     * Whether no range was satisfiable (answer 416).
+     *
+     * @return whether no range was satisfiable (answer 416)
+     */
     public boolean unsatisfiable() {
         return ranges.isEmpty();
     }
 
-    /** The satisfiable ranges, sorted and coalesced; empty when {@link #unsatisfiable()}. */
+    /**
+     * The satisfiable ranges, sorted and coalesced; empty when {@link #unsatisfiable()}.
+     *
+     * @return the satisfiable ranges, sorted and coalesced; empty when {@link #unsatisfiable()}
+     */
     public List<Range> ranges() {
         return ranges;
     }
@@ -48,6 +60,10 @@ public final class ByteRanges {
     /**
      * Parses {@code rangeHeader} against a representation of {@code length} bytes; see the
      * class doc for what null means.
+     *
+     * @return the parsed ranges, or null (see the class doc)
+     * @param rangeHeader the Range header's value, or null
+     * @param length the representation's length in bytes
      */
     public static ByteRanges parse(String rangeHeader, long length) {
         if (rangeHeader == null || length < 0) return null;

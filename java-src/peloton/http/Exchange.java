@@ -69,17 +69,29 @@ public final class Exchange {
 
   // ---- request ----
 
-  /** The parsed request head. */
+  /**
+   * The parsed request head.
+   *
+   * @return the parsed request head
+   */
   public Request request() {
     return request;
   }
 
-  /** The request method, e.g. {@code "GET"}. */
+  /**
+   * The request method, e.g. {@code "GET"}.
+   *
+   * @return the request method, e.g. {@code "GET"}
+   */
   public String method() {
     return request.method();
   }
 
-  /** The raw request-target, e.g. {@code "/a/b?x=1"}. */
+  /**
+   * The raw request-target, e.g. {@code "/a/b?x=1"}.
+   *
+   * @return the raw request-target, e.g. {@code "/a/b?x=1"}
+   */
   public String uri() {
     return request.target();
   }
@@ -88,17 +100,27 @@ public final class Exchange {
    * The normalized path, before any {@code ?}: what routes match (percent-encoded unreserved
    * characters decoded, other encodings such as {@code %2F} kept, dot segments removed; see
    * {@link PathNormalizer}). {@link #rawPath()} is the path as sent.
+   *
+   * @return the raw path, before any {@code ?}
    */
   public String path() {
     return request.path();
   }
 
-  /** The path as the client sent it, before any {@code ?}, not normalized. */
+  /**
+   * The path as the client sent it, before any {@code ?}, not normalized.
+   *
+   * @return the raw path
+   */
   public String rawPath() {
     return request.rawPath();
   }
 
-  /** The raw query string without {@code ?}, or null. */
+  /**
+   * The raw query string without {@code ?}, or null.
+   *
+   * @return the raw query, or null
+   */
   public String query() {
     return request.query();
   }
@@ -193,12 +215,20 @@ public final class Exchange {
     return Arrays.copyOf(body, bodyLength);
   }
 
-  /** The number of body bytes in {@link #bodyBytes()}. */
+  /**
+   * The number of body bytes in {@link #bodyBytes()}.
+   *
+   * @return the number of body bytes in {@link #bodyBytes()}
+   */
   public int bodyLength() {
     return bodyLength;
   }
 
-  /** True when the body is too large to hold whole and arrives through {@link #bodyStream()}. */
+  /**
+   * True when the body is too large to hold whole and arrives through {@link #bodyStream()}.
+   *
+   * @return true when the body is too large to hold whole and arrives through {@link #bodyStream()}
+   */
   public boolean isBodyStreamed() {
     return bodyStream != null;
   }
@@ -207,6 +237,8 @@ public final class Exchange {
    * The body as a stream of {@code byte[]} chunks, ending at the end of the body. A large body
    * (over the server's {@code bodyBufferLimit}) arrives this way while the handler runs, and the
    * connection reads no faster than the stream is taken from; a small one is one chunk.
+   *
+   * @return the body as a stream of {@code byte[]} chunks, ending at the end of the body
    */
   public Stream<byte[]> bodyStream() {
     if (bodyStream != null) {
@@ -223,6 +255,8 @@ public final class Exchange {
   /**
    * The body as an InputStream. For a streamed body, reading blocks until data arrives, so read it
    * off the reactor thread (run handlers on an executor): on a reactor thread it throws.
+   *
+   * @return the body as an InputStream
    */
   public InputStream bodyInputStream() {
     if (bodyStream == null) {
@@ -231,17 +265,29 @@ public final class Exchange {
     return new ChunkInputStream(bodyStream, "the request body");
   }
 
-  /** The body decoded as UTF-8. */
+  /**
+   * The body decoded as UTF-8.
+   *
+   * @return the body decoded as UTF-8
+   */
   public String bodyString() {
     return new String(body, 0, bodyLength, StandardCharsets.UTF_8);
   }
 
-  /** The client's address. */
+  /**
+   * The client's address.
+   *
+   * @return the client's address
+   */
   public InetSocketAddress remoteAddress() {
     return conn.remoteAddress();
   }
 
-  /** The local address the request came in on. */
+  /**
+   * The local address the request came in on.
+   *
+   * @return the local address the request came in on
+   */
   public InetSocketAddress localAddress() {
     return conn.localAddress();
   }
@@ -256,7 +302,11 @@ public final class Exchange {
     return conn.t.session();
   }
 
-  /** The reactor that owns this exchange's connection: schedule follow-up work there. */
+  /**
+   * The reactor that owns this exchange's connection: schedule follow-up work there.
+   *
+   * @return the reactor that owns this exchange's connection: schedule follow-up work there
+   */
   public peloton.reactor.Reactor reactor() {
     return conn.reactor;
   }
@@ -264,20 +314,32 @@ public final class Exchange {
   /**
    * Names the route that handles this exchange, for log lines (the Clojure routes set it to
    * their method and regex); null when none was set.
+   *
+   * @param name the route's name, for logs
+   * @return this exchange
    */
   public Exchange route(String name) {
     route = name;
     return this;
   }
 
-  /** The route name set with {@link #route(String)}, or null. */
+  /**
+   * The route name set with {@link #route(String)}, or null.
+   *
+   * @return the route name, or null
+   */
   public String route() {
     return route;
   }
 
   // ---- response ----
 
-  /** Sets the response status code (default 200). */
+  /**
+   * Sets the response status code (default 200).
+   *
+   * @return this exchange
+   * @param code the status code, 100 to 999
+   */
   public Exchange status(int code) {
     if (code < 100 || code > 999) {
       throw new IllegalArgumentException("bad status code " + code);
@@ -289,12 +351,21 @@ public final class Exchange {
     return this;
   }
 
-  /** The response status set so far. */
+  /**
+   * The response status set so far.
+   *
+   * @return the response status set so far
+   */
   public int status() {
     return status;
   }
 
-  /** Sets the reason phrase (default: the standard one for the status). */
+  /**
+   * Sets the reason phrase (default: the standard one for the status).
+   *
+   * @return this exchange
+   * @param reason the reason phrase
+   */
   public Exchange message(String reason) {
     Headers.checkValue(reason);
     if (!onReactor(() -> message(reason))) {
@@ -304,7 +375,13 @@ public final class Exchange {
     return this;
   }
 
-  /** Sets response header {@code name}, replacing earlier values. CR or LF is refused. */
+  /**
+   * Sets response header {@code name}, replacing earlier values. CR or LF is refused.
+   *
+   * @return this exchange
+   * @param name the header name
+   * @param value the header value
+   */
   public Exchange setHeader(String name, String value) {
     Headers.checkName(name);
     Headers.checkValue(value);
@@ -319,7 +396,13 @@ public final class Exchange {
     return appendHeader(name, value);
   }
 
-  /** Adds a value for response header {@code name}, keeping earlier ones. CR or LF is refused. */
+  /**
+   * Adds a value for response header {@code name}, keeping earlier ones. CR or LF is refused.
+   *
+   * @return this exchange
+   * @param name the header name
+   * @param value the header value
+   */
   public Exchange addHeader(String name, String value) {
     Headers.checkName(name);
     Headers.checkValue(value);
@@ -350,7 +433,12 @@ public final class Exchange {
     headerCount = j;
   }
 
-  /** The first response header value set for {@code name}, or null. */
+  /**
+   * The first response header value set for {@code name}, or null.
+   *
+   * @return the first response header value set for {@code name}, or null
+   * @param name the header name, any case
+   */
   public String responseHeader(String name) {
     if (name.equalsIgnoreCase("content-type")) {
       return contentType;
@@ -363,7 +451,12 @@ public final class Exchange {
     return null;
   }
 
-  /** Sets the Content-Type. */
+  /**
+   * Sets the Content-Type.
+   *
+   * @return this exchange
+   * @param type the media type, such as {@code text/html; charset=utf-8}
+   */
   public Exchange contentType(String type) {
     Headers.checkValue(type);
     if (!onReactor(() -> contentType(type))) {
@@ -373,12 +466,22 @@ public final class Exchange {
     return this;
   }
 
-  /** Sets the body to {@code s} encoded as UTF-8. */
+  /**
+   * Sets the body to {@code s} encoded as UTF-8.
+   *
+   * @return this exchange
+   * @param s the body text
+   */
   public Exchange body(String s) {
     return body(s.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Sets the body; the array is sent as it is when {@link #send()} runs, so don't change it. */
+  /**
+   * Sets the body; the array is sent as it is when {@link #send()} runs, so don't change it.
+   *
+   * @return this exchange
+   * @param bytes the body bytes
+   */
   public Exchange body(byte[] bytes) {
     if (!onReactor(() -> body(bytes))) {
       return this;
@@ -387,7 +490,12 @@ public final class Exchange {
     return this;
   }
 
-  /** Sets the body to the remaining bytes of {@code buf}. */
+  /**
+   * Sets the body to the remaining bytes of {@code buf}.
+   *
+   * @return this exchange
+   * @param buf the body bytes, between its position and its limit
+   */
   public Exchange body(ByteBuffer buf) {
     if (!onReactor(() -> body(buf))) {
       return this;
@@ -396,7 +504,11 @@ public final class Exchange {
     return this;
   }
 
-  /** Asks for the connection to be closed after this response. */
+  /**
+   * Asks for the connection to be closed after this response.
+   *
+   * @return this exchange
+   */
   public Exchange closeAfter() {
     if (!onReactor(this::closeAfter)) {
       return this;
@@ -432,6 +544,9 @@ public final class Exchange {
   /**
    * Sends a status with a short text body and no other content; for errors ({@code 404}, {@code
    * 500}). Ignored when the response has started.
+   *
+   * @param code the status code
+   * @param text the plain-text body
    */
   public void sendStatus(int code, String text) {
     if (!onReactor(() -> sendStatus(code, text)) || !startable()) {
@@ -457,7 +572,12 @@ public final class Exchange {
     conn.writeHead(this, -1);
   }
 
-  /** Sends one chunk of a chunked response, UTF-8 encoded. */
+  /**
+   * Sends one chunk of a chunked response, UTF-8 encoded.
+   *
+   * @param s the chunk's text
+   * @return a fut of true once the client has caught up, or of false when the response is finished or the client has gone away
+   */
   public Fut<Boolean> sendChunk(String s) {
     return sendChunk(s.getBytes(StandardCharsets.UTF_8));
   }
@@ -466,6 +586,9 @@ public final class Exchange {
    * Queues one chunk of a chunked response. Answers a fut that completes once the connection's
    * output is below its high-water mark: a producer that waits on it never fills memory. An empty
    * chunk is skipped (it would end the body).
+   *
+   * @param bytes the chunk's bytes
+   * @return a fut of true once the client has caught up, or of false when the response is finished or the client has gone away
    */
   public Fut<Boolean> sendChunk(byte[] bytes) {
     if (!conn.reactor.inReactorThread()) {
@@ -508,6 +631,8 @@ public final class Exchange {
   /**
    * Starts a response whose body of exactly {@code contentLength} bytes follows through {@link
    * #write} and {@link #writeFile}; {@link #end()} finishes it.
+   *
+   * @param contentLength the exact number of body bytes that will be written
    */
   public void startResponse(long contentLength) {
     if (!onReactor(() -> startResponse(contentLength)) || !startable()) {
@@ -518,7 +643,11 @@ public final class Exchange {
     conn.writeHead(this, contentLength);
   }
 
-  /** Queues body bytes of a response started with {@link #startResponse(long)}. */
+  /**
+   * Queues body bytes of a response started with {@link #startResponse(long)}.
+   *
+   * @param buf the bytes, between its position and its limit
+   */
   public void write(ByteBuffer buf) {
     if (!onReactor(() -> write(buf)) || finished || phase != STREAMING) {
       return;
@@ -533,6 +662,11 @@ public final class Exchange {
    * Queues {@code length} bytes of {@code file} from {@code position}, sent with {@code
    * transferTo} (sendfile). The channel is closed once sent, or when the connection goes away, if
    * {@code closeWhenDone}.
+   *
+   * @param file the file to send
+   * @param position where in the file to start
+   * @param length how many bytes to send
+   * @param closeWhenDone whether to close {@code file} once sent (or on failure)
    */
   public void writeFile(FileChannel file, long position, long length, boolean closeWhenDone) {
     if (!onReactor(() -> writeFile(file, position, length, closeWhenDone))) {
@@ -560,22 +694,38 @@ public final class Exchange {
     complete();
   }
 
-  /** True once the response is complete or the client has gone away. */
+  /**
+   * True once the response is complete or the client has gone away.
+   *
+   * @return true once the response is complete or the client has gone away
+   */
   public boolean isFinished() {
     return finished;
   }
 
-  /** True once the response head has been queued. */
+  /**
+   * True once the response head has been queued.
+   *
+   * @return true once the response head has been queued
+   */
   public boolean isStarted() {
     return phase != NOT_STARTED;
   }
 
-  /** True when the connection's output is above its high-water mark (a slow reader). */
+  /**
+   * True when the connection's output is above its high-water mark (a slow reader).
+   *
+   * @return true when the connection's output is above its high-water mark (a slow reader)
+   */
   public boolean isBackedUp() {
     return conn.isBackedUp();
   }
 
-  /** A fut that completes once the connection's output is below its high-water mark. */
+  /**
+   * A fut that completes once the connection's output is below its high-water mark.
+   *
+   * @return a fut that completes once the connection's output is below its high-water mark
+   */
   public Fut<Boolean> writable() {
     if (!conn.reactor.inReactorThread()) {
       Fut f = new Fut();
@@ -589,6 +739,8 @@ public final class Exchange {
    * Answers 500 when nothing was sent yet, else cuts the connection; for a handler that failed
    * after returning (the server does this itself when a handler throws). Logs nothing: see
    * {@link #handlerFailed(Throwable)}.
+   *
+   * @param t what went wrong (logged)
    */
   public void fail(Throwable t) {
     if (!onReactor(() -> fail(t))) {
@@ -609,6 +761,8 @@ public final class Exchange {
    * failed: logs the method, path, route and stack trace (the first error of each kind in full,
    * repeats as counts per interval, so a failing handler under load cannot flood the log), then
    * does what {@link #fail(Throwable)} does.
+   *
+   * @param t what the handler threw
    */
   public void handlerFailed(Throwable t) {
     conn.server.errors.report(request.method(), request.target(), route, t);

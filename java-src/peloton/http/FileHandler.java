@@ -69,31 +69,56 @@ public final class FileHandler implements HttpHandler {
     /** The loader of classpath resources; null means the thread's context loader at creation. */
     public ClassLoader classLoader;
 
-    /** Sets {@link #indexFile}. */
+    /**
+     * Sets {@link #indexFile}.
+     *
+     * @return these options
+     * @param name the index file's name, such as {@code index.html}
+     */
     public Options indexFile(String name) {
       indexFile = name;
       return this;
     }
 
-    /** Sets {@link #serveHidden}. */
+    /**
+     * Sets {@link #serveHidden}.
+     *
+     * @return these options
+     * @param on whether to serve them
+     */
     public Options serveHidden(boolean on) {
       serveHidden = on;
       return this;
     }
 
-    /** Sets {@link #mimeTypes}. */
+    /**
+     * Sets {@link #mimeTypes}.
+     *
+     * @return these options
+     * @param types file extensions (without the dot) to media types
+     */
     public Options mimeTypes(Map<String, String> types) {
       mimeTypes = types;
       return this;
     }
 
-    /** Sets {@link #cacheControl}. */
+    /**
+     * Sets {@link #cacheControl}.
+     *
+     * @return these options
+     * @param value the Cache-Control value
+     */
     public Options cacheControl(String value) {
       cacheControl = value;
       return this;
     }
 
-    /** Sets {@link #classLoader}. */
+    /**
+     * Sets {@link #classLoader}.
+     *
+     * @return these options
+     * @param loader the class loader
+     */
     public Options classLoader(ClassLoader loader) {
       classLoader = loader;
       return this;
@@ -137,12 +162,23 @@ public final class FileHandler implements HttpHandler {
     this.cacheControl = o.cacheControl;
   }
 
-  /** Files under {@code root}, a directory or {@code "classpath:prefix"}, with default options. */
+  /**
+   * Files under {@code root}, a directory or {@code "classpath:prefix"}, with default options.
+   *
+   * @param root a directory, or {@code "classpath:prefix"}
+   * @return a file handler
+   */
   public static FileHandler create(String root) {
     return create(root, new Options());
   }
 
-  /** Files under {@code root}, a directory or {@code "classpath:prefix"}. */
+  /**
+   * Files under {@code root}, a directory or {@code "classpath:prefix"}.
+   *
+   * @param root a directory, or {@code "classpath:prefix"}
+   * @param options the options
+   * @return a file handler
+   */
   public static FileHandler create(String root, Options options) {
     if (root.startsWith(CLASSPATH_PREFIX)) {
       return classpath(root.substring(CLASSPATH_PREFIX.length()), options);
@@ -150,7 +186,13 @@ public final class FileHandler implements HttpHandler {
     return directory(Paths.get(root), options);
   }
 
-  /** Files under the directory {@code root} (which may be created later). */
+  /**
+   * Files under the directory {@code root} (which may be created later).
+   *
+   * @param root the directory
+   * @param options the options
+   * @return a file handler
+   */
   public static FileHandler directory(Path root, Options options) {
     return new FileHandler(root.toAbsolutePath().normalize(), null, options);
   }
@@ -158,6 +200,10 @@ public final class FileHandler implements HttpHandler {
   /**
    * Classpath resources under {@code prefix} (e.g. {@code "public"}; "" for the classpath root),
    * loaded by {@link Options#classLoader}.
+   *
+   * @param prefix the resource path prefix
+   * @param options the options
+   * @return a file handler
    */
   public static FileHandler classpath(String prefix, Options options) {
     int s = 0;
@@ -185,6 +231,9 @@ public final class FileHandler implements HttpHandler {
   /**
    * Serves {@code rawPath}, relative to the root and still percent-encoded (as it appears in the
    * request, e.g. a route's regex group); null or "" is the root itself.
+   *
+   * @param ex the exchange to answer
+   * @param rawPath the path below the root, percent-encoded
    */
   public void serve(Exchange ex, String rawPath) {
     String method = ex.method();

@@ -24,6 +24,9 @@ public final class Forms {
      * kept literally, never thrown. A repeated key maps to a {@code List<String>} of its
      * values in order; otherwise the value is a String. Keys keep their first-seen order.
      * Null or empty input gives an empty map.
+     *
+     * @param s the text, or null
+     * @return the names with a String value, or a {@code List<String>} of values for a repeated name
      */
     public static Map<String, Object> parseUrlEncoded(String s) {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -102,6 +105,9 @@ public final class Forms {
      * has a malformed escape, an encoded NUL ({@code %00}), or escapes that are not valid
      * UTF-8. Encoded '/' ({@code %2F}) is decoded like any byte, so callers serving files
      * must check the decoded path's segments (e.g. "..") themselves.
+     *
+     * @param rawPath the path as sent
+     * @return the decoded path, or null when it cannot be decoded
      */
     public static String percentDecodePath(String rawPath) {
         if (rawPath == null) return null;

@@ -12,6 +12,8 @@ public final class Headers {
      * {@code !#$%&'*+-.^_`|~}).
      *
      * @throws IllegalArgumentException otherwise (CR, LF, spaces, colons, non-ASCII, ...)
+     * @return {@code name} when it is a non-empty RFC 9110 token (letters, digits and {@code !#$%&'*+-.^_`|~})
+     * @param name the header name
      */
     public static String checkName(String name) {
         if (name == null || name.isEmpty()) throw new IllegalArgumentException("empty header name");
@@ -27,6 +29,8 @@ public final class Headers {
      * Answers {@code value} when it contains no CR, LF or NUL.
      *
      * @throws IllegalArgumentException when it is null or contains one of them
+     * @return {@code value} when it contains no CR, LF or NUL
+     * @param value the header value
      */
     public static String checkValue(String value) {
         if (value == null) throw new IllegalArgumentException("null header value");
@@ -39,7 +43,12 @@ public final class Headers {
         return value;
     }
 
-    /** Whether {@code c} is an RFC 9110 tchar. */
+    /**
+     * Whether {@code c} is an RFC 9110 tchar.
+     *
+     * @return whether {@code c} is an RFC 9110 tchar
+     * @param c a character
+     */
     public static boolean isToken(char c) {
         if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') return true;
         return c < 0x80 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;

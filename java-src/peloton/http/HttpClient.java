@@ -556,7 +556,12 @@ public final class HttpClient implements AutoCloseable {
     }
   }
 
-  /** {@code application/x-www-form-urlencoded} text of {@code params} (see {@link ClientRequest#params}). */
+  /**
+   * {@code application/x-www-form-urlencoded} text of {@code params} (see {@link ClientRequest#params}).
+   *
+   * @param params the parameters: names and values as strings, keywords or other objects; a collection or array value repeats its name
+   * @return the encoded text, without a leading {@code ?}
+   */
   public static String encodeParams(Map<?, ?> params) {
     StringBuilder sb = new StringBuilder();
     for (Map.Entry<?, ?> e : params.entrySet()) {

@@ -42,7 +42,11 @@ public final class HttpClientException extends RuntimeException implements IExce
       keyword = Keyword.intern(name);
     }
 
-    /** The Clojure keyword for this kind, such as {@code :refused}. */
+    /**
+     * The Clojure keyword for this kind, such as {@code :refused}.
+     *
+     * @return the Clojure keyword for this kind, such as {@code :refused}
+     */
     public Keyword keyword() {
       return keyword;
     }
@@ -52,11 +56,15 @@ public final class HttpClientException extends RuntimeException implements IExce
   private static final Keyword URL = Keyword.intern("url");
   private static final Keyword REASON = Keyword.intern("reason");
 
+  /** Which way the request failed. */
   private final Kind kind;
+  /** The URL requested. */
   private final String url;
   private final TlsException.Reason tlsReason;
 
   /**
+   * A failure of a request to {@code url}.
+   *
    * @param kind which way the request failed
    * @param url the URL requested (the last one when redirects were followed)
    * @param message what happened
@@ -74,12 +82,20 @@ public final class HttpClientException extends RuntimeException implements IExce
     return tlsReason;
   }
 
-  /** Which way the request failed. */
+  /**
+   * Which way the request failed.
+   *
+   * @return the kind of failure
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** The URL requested. */
+  /**
+   * The URL requested.
+   *
+   * @return the URL requested
+   */
   public String url() {
     return url;
   }

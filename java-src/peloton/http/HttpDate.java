@@ -35,6 +35,8 @@ public final class HttpDate {
     /**
      * The current time as IMF-fixdate ASCII bytes (29 bytes, no CRLF), formatted at most once
      * per second and shared between threads: callers must not modify the array.
+     *
+     * @return the shared bytes of the current time; do not modify them
      */
     public static byte[] currentBytes() {
         return currentBytes(System.currentTimeMillis());
@@ -54,6 +56,8 @@ public final class HttpDate {
      * {@code epochMillis} as IMF-fixdate, e.g. {@code Sun, 06 Nov 1994 08:49:37 GMT}.
      *
      * @throws IllegalArgumentException for years outside 0000-9999
+     * @param epochMillis the time, in milliseconds since the epoch
+     * @return the IMF-fixdate text, such as {@code Sun, 06 Nov 1994 08:49:37 GMT}
      */
     public static String format(long epochMillis) {
         return new String(formatSecond(Math.floorDiv(epochMillis, 1000)), StandardCharsets.US_ASCII);
@@ -99,6 +103,9 @@ public final class HttpDate {
      * {@code s} is null or not a valid date (never a real answer: results are whole seconds).
      * Leap second 60 reads as 59. RFC 850 two-digit years more than 50 years in the future
      * are taken as the previous century.
+     *
+     * @param s the header value
+     * @return the time in milliseconds since the epoch, or -1
      */
     public static long parse(String s) {
         return parse(s, LocalDate.now(ZoneOffset.UTC).getYear());

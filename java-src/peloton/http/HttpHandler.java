@@ -7,6 +7,11 @@ package peloton.http;
  */
 @FunctionalInterface
 public interface HttpHandler {
-  /** Handles the request held by {@code exchange}. */
+  /**
+   * Handles the request held by {@code exchange}.
+   *
+   * @param exchange the request and its response
+   * @throws Exception anything: before an answer it becomes a 500, after one it is logged
+   */
   void handle(Exchange exchange) throws Exception;
 }

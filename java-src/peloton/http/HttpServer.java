@@ -121,25 +121,45 @@ public final class HttpServer {
      */
     public long shutdownGraceMillis = -1;
 
-    /** Sets {@link #host}. */
+    /**
+     * Sets {@link #host}.
+     *
+     * @return these options
+     * @param h the address to listen on
+     */
     public Options host(String h) {
       host = h;
       return this;
     }
 
-    /** Sets {@link #port}. */
+    /**
+     * Sets {@link #port}.
+     *
+     * @return these options
+     * @param p the port (0 picks a free one)
+     */
     public Options port(int p) {
       port = p;
       return this;
     }
 
-    /** Sets {@link #reactors}. */
+    /**
+     * Sets {@link #reactors}.
+     *
+     * @return these options
+     * @param n how many reactors (threads)
+     */
     public Options reactors(int n) {
       reactors = n;
       return this;
     }
 
-    /** Sets {@link #executor}. */
+    /**
+     * Sets {@link #executor}.
+     *
+     * @return these options
+     * @param e the executor, or null for the reactor threads
+     */
     public Options executor(Executor e) {
       executor = e;
       return this;
@@ -238,7 +258,14 @@ public final class HttpServer {
         : t.alpn("http/1.1");
   }
 
-  /** Binds and starts serving {@code handler}; throws when the port cannot be bound. */
+  /**
+   * Binds and starts serving {@code handler}; throws when the port cannot be bound.
+   *
+   * @param options the server settings
+   * @param handler answers every request
+   * @return the running server
+   * @throws IOException when the port cannot be bound (taken, or not allowed)
+   */
   public static HttpServer start(Options options, HttpHandler handler) throws IOException {
     HttpServer s = new HttpServer(options, handler);
     try {
@@ -554,12 +581,20 @@ public final class HttpServer {
     }
   }
 
-  /** The bound port (useful with port 0). */
+  /**
+   * The bound port (useful with port 0).
+   *
+   * @return the bound port (useful with port 0)
+   */
   public int port() {
     return port;
   }
 
-  /** The reactors serving this server. */
+  /**
+   * The reactors serving this server.
+   *
+   * @return the reactors serving this server
+   */
   public ReactorGroup reactors() {
     return group;
   }
@@ -568,6 +603,10 @@ public final class HttpServer {
    * Stops accepting at once, lets in-flight responses finish for up to {@code grace}, closes idle
    * and remaining connections, then stops the reactors. Answers a fut completed when all is
    * closed; safe to call more than once.
+   *
+   * @param grace how long in-flight responses may take to finish
+   * @param unit the unit of {@code grace}
+   * @return a fut completed once every connection is closed and the reactors have stopped
    */
   public synchronized Fut<Void> stop(long grace, TimeUnit unit) {
     if (stopped != null) {

@@ -42,7 +42,12 @@ public final class HttpStatus {
 
     private HttpStatus() {}
 
-    /** The reason phrase of {@code code}, or "" for an unregistered code (RFC 9112 allows it). */
+    /**
+     * The reason phrase of {@code code}, or "" for an unregistered code (RFC 9112 allows it).
+     *
+     * @return the reason phrase of {@code code}, or "" for an unregistered code (RFC 9112 allows it)
+     * @param code the status code
+     */
     public static String reason(int code) {
         if (code >= 100 && code < 600) {
             String r = REASONS[code];
@@ -57,6 +62,8 @@ public final class HttpStatus {
      * an empty reason.
      *
      * @throws IllegalArgumentException when {@code code} is not a three-digit status (100-999)
+     * @return the status line {@code HTTP/1.1 <code> <reason>\r\n} as bytes
+     * @param code the status code
      */
     public static byte[] statusLine(int code) {
         if (code < 100 || code > 999) throw new IllegalArgumentException("status code " + code);

@@ -51,6 +51,9 @@ public final class MimeTypes {
     /**
      * The content type for {@code fileName} (a name or path) by its extension, case-insensitive;
      * text types carry {@code charset=utf-8}. Unknown, missing or null: {@link #DEFAULT}.
+     *
+     * @return the content type for {@code fileName} (a name or path) by its extension, case-insensitive; text types carry {@code charset=utf-8}
+     * @param fileName a file name or path
      */
     public static String forName(String fileName) {
         if (fileName == null) return DEFAULT;

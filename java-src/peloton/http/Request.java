@@ -65,12 +65,18 @@ public final class Request {
         return new String(b, start, end - start, StandardCharsets.ISO_8859_1);
     }
 
-    /** The method, e.g. "GET"; common methods are shared constant strings. */
+    /**
+     * The method, e.g. "GET"; common methods are shared constant strings.
+     *
+     * @return the method, e.g. "GET"; common methods are shared constant strings
+     */
     public String method() { return method; }
 
     /**
      * The raw request-target as sent (origin, absolute, authority or asterisk form), query
      * included. The parser has checked it holds only characters RFC 3986 allows (no fragment).
+     *
+     * @return the raw request-target as sent (origin, absolute, authority or asterisk form)
      */
     public String target() { return str(head, targetStart, targetEnd); }
 
@@ -79,6 +85,8 @@ public final class Request {
      * characters decoded, other encodings kept (upper-cased), and dot segments removed; see
      * {@link PathNormalizer}. A path that climbed above the root was refused with 400. The same
      * as {@link #rawPath()} for most requests.
+     *
+     * @return the raw (not percent-decoded) path: the target before '?'
      */
     public String path() { return normalPath != null ? normalPath : rawPath(); }
 
@@ -86,6 +94,8 @@ public final class Request {
      * The raw path as sent: the target before '?'. For an absolute-form target
      * ({@code http://host/p?q}) the path component ({@code /p}, or "/" when empty); for the
      * asterisk and authority forms the target itself.
+     *
+     * @return the raw path
      */
     public String rawPath() { return pathEnd == pathStart ? "/" : str(head, pathStart, pathEnd); }
 
@@ -94,40 +104,78 @@ public final class Request {
      * (RFC 9112 §3.2.2: it overrides Host), else from the Host header (validated: a reg-name,
      * IPv4 address or bracketed IP literal, as sent); null when neither names one (HTTP/1.0
      * without Host). May be empty: {@code Host:} with no value is allowed.
+     *
+     * @return the host, or null
      */
     public String host() { return authStart < 0 ? null : str(head, authStart, authHostEnd); }
 
-    /** The port given with {@link #host()} (the target's or the Host header's), or -1 when none. */
+    /**
+     * The port given with {@link #host()} (the target's or the Host header's), or -1 when none.
+     *
+     * @return the port, or -1
+     */
     public int port() { return authStart < 0 ? -1 : HttpBytes.authorityPort(head, authHostEnd, authEnd); }
 
-    /** The raw query after '?', or null when the target has no '?'. */
+    /**
+     * The raw query after '?', or null when the target has no '?'.
+     *
+     * @return the raw query after '?', or null when the target has no '?'
+     */
     public String query() { return queryStart < 0 ? null : str(head, queryStart + 1, targetEnd); }
 
-    /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and for a higher 1.x, served as 1.1: RFC 9110 §2.5). */
+    /**
+     * 0 for HTTP/1.0, 1 for HTTP/1.1 (and for a higher 1.x, served as 1.1: RFC 9110 §2.5).
+     *
+     * @return the minor version
+     */
     public int versionMinor() { return versionMinor; }
 
-    /** Number of header field lines. */
+    /**
+     * Number of header field lines.
+     *
+     * @return number of header field lines
+     */
     public int headerCount() { return fieldCount; }
 
-    /** Lower-cased name of header line {@code i}. */
+    /**
+     * Lower-cased name of header line {@code i}.
+     *
+     * @param i the field's index, from 0
+     * @return the lower-case name
+     */
     public String headerName(int i) {
         check(i, fieldCount);
         return str(head, fields[4 * i], fields[4 * i + 1]);
     }
 
-    /** Value of header line {@code i}, trimmed of leading/trailing SP and HTAB. */
+    /**
+     * Value of header line {@code i}, trimmed of leading/trailing SP and HTAB.
+     *
+     * @param i the field's index, from 0
+     * @return the trimmed value
+     */
     public String headerValue(int i) {
         check(i, fieldCount);
         return str(head, fields[4 * i + 2], fields[4 * i + 3]);
     }
 
-    /** First value of the header named {@code lowerName} (must be lower case), or null. */
+    /**
+     * First value of the header named {@code lowerName} (must be lower case), or null.
+     *
+     * @param lowerName the header name in lower case
+     * @return the first value, or null
+     */
     public String header(String lowerName) {
         int i = find(head, fields, fieldCount, lowerName, 0);
         return i < 0 ? null : str(head, fields[4 * i + 2], fields[4 * i + 3]);
     }
 
-    /** All values of the header named {@code lowerName} (lower case), in order; maybe empty. */
+    /**
+     * All values of the header named {@code lowerName} (lower case), in order; maybe empty.
+     *
+     * @return all values of the header named {@code lowerName} (lower case), in order; maybe empty
+     * @param lowerName the header name in lower case
+     */
     public List<String> headers(String lowerName) {
         List<String> out = new ArrayList<>(2);
         for (int i = find(head, fields, fieldCount, lowerName, 0); i >= 0;
@@ -137,22 +185,41 @@ public final class Request {
         return out;
     }
 
-    /** Number of trailer field lines (0 until a chunked body is done, or when none were sent). */
+    /**
+     * Number of trailer field lines (0 until a chunked body is done, or when none were sent).
+     *
+     * @return number of trailer field lines (0 until a chunked body is done, or when none were sent)
+     */
     public int trailerCount() { return trailerCount; }
 
-    /** Lower-cased name of trailer line {@code i}. */
+    /**
+     * Lower-cased name of trailer line {@code i}.
+     *
+     * @param i the trailer field's index, from 0
+     * @return the lower-case name
+     */
     public String trailerName(int i) {
         check(i, trailerCount);
         return str(trailerBytes, trailerFields[4 * i], trailerFields[4 * i + 1]);
     }
 
-    /** Trimmed value of trailer line {@code i}. */
+    /**
+     * Trimmed value of trailer line {@code i}.
+     *
+     * @param i the trailer field's index, from 0
+     * @return the trimmed value
+     */
     public String trailerValue(int i) {
         check(i, trailerCount);
         return str(trailerBytes, trailerFields[4 * i + 2], trailerFields[4 * i + 3]);
     }
 
-    /** First value of the trailer named {@code lowerName}, or null. */
+    /**
+     * First value of the trailer named {@code lowerName}, or null.
+     *
+     * @param lowerName the trailer name in lower case
+     * @return the first value, or null
+     */
     public String trailer(String lowerName) {
         int i = find(trailerBytes, trailerFields, trailerCount, lowerName, 0);
         return i < 0 ? null : str(trailerBytes, trailerFields[4 * i + 2], trailerFields[4 * i + 3]);
@@ -162,19 +229,37 @@ public final class Request {
      * Whether the connection may stay open after this exchange: HTTP/1.1 unless a
      * Connection header lists "close"; HTTP/1.0 only when it lists "keep-alive" (and not
      * "close").
+     *
+     * @return whether the connection may stay open after this exchange
      */
     public boolean keepAlive() { return keepAlive; }
 
-    /** The Content-Length, or -1 when none was sent. */
+    /**
+     * The Content-Length, or -1 when none was sent.
+     *
+     * @return the Content-Length, or -1 when none was sent
+     */
     public long contentLength() { return contentLength; }
 
-    /** Whether the body uses chunked transfer coding. */
+    /**
+     * Whether the body uses chunked transfer coding.
+     *
+     * @return whether the body uses chunked transfer coding
+     */
     public boolean chunked() { return chunked; }
 
-    /** Whether an HTTP/1.1 request sent {@code Expect: 100-continue}. */
+    /**
+     * Whether an HTTP/1.1 request sent {@code Expect: 100-continue}.
+     *
+     * @return whether an HTTP/1.1 request sent {@code Expect: 100-continue}
+     */
     public boolean expectContinue() { return expectContinue; }
 
-    /** Whether a body follows the head (chunked, or Content-Length above 0). */
+    /**
+     * Whether a body follows the head (chunked, or Content-Length above 0).
+     *
+     * @return whether a body follows the head (chunked, or Content-Length above 0)
+     */
     public boolean hasBody() { return chunked || contentLength > 0; }
 
     private static void check(int i, int count) {

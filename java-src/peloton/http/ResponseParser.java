@@ -73,7 +73,11 @@ public final class ResponseParser {
   private String errorReason;
   private boolean tooLarge;
 
-  /** A parser enforcing {@code limits} (copied now); the body limit is {@code limits.maxBody}. */
+  /**
+   * A parser enforcing {@code limits} (copied now); the body limit is {@code limits.maxBody}.
+   *
+   * @param limits the limits on status line, header section, header count and chunk extensions
+   */
   public ResponseParser(HttpLimits limits) {
     maxStatusLine = limits.maxRequestLine;
     maxHeaderBytes = limits.maxHeaderBytes;
@@ -89,12 +93,20 @@ public final class ResponseParser {
     this(new HttpLimits());
   }
 
-  /** Sets the largest body accepted from now on (Long.MAX_VALUE: no limit). */
+  /**
+   * Sets the largest body accepted from now on (Long.MAX_VALUE: no limit).
+   *
+   * @param bytes the largest body accepted
+   */
   public void maxBody(long bytes) {
     body.maxBody = bytes;
   }
 
-  /** Forgets the current response; the next one answers a HEAD request when {@code head}. */
+  /**
+   * Forgets the current response; the next one answers a HEAD request when {@code head}.
+   *
+   * @param head whether the next response answers a HEAD request (and so has no body)
+   */
   public void reset(boolean head) {
     headRequest = head;
     startHead();
@@ -123,6 +135,9 @@ public final class ResponseParser {
    * Consumes head bytes from {@code in}. Answers {@link #NEED_MORE} (all of {@code in} consumed),
    * {@link #HEAD_DONE} (position just after the final head) or {@link #ERROR}. After HEAD_DONE or
    * ERROR, further calls answer the same without consuming.
+   *
+   * @param in the bytes received, from its position; the position moves past what was consumed
+   * @return the parser's state after these bytes
    */
   public int parseHead(ByteBuffer in) {
     if (state == H_DONE) return HEAD_DONE;
@@ -318,6 +333,9 @@ public final class ResponseParser {
    * {@link #endOfInput()}) or {@link #ERROR}.
    *
    * @throws IllegalStateException before the head is done
+   * @param in the bytes received, from its position; the position moves past what was consumed
+   * @param sink receives the decoded body bytes
+   * @return the parser's state after these bytes
    */
   public int parseBody(ByteBuffer in, BodySink sink) {
     switch (bodyState) {
@@ -363,6 +381,8 @@ public final class ResponseParser {
    * Tells the parser the connection was closed by the server: answers {@link #BODY_DONE} when
    * that ends the response (a close-delimited body, or a response already complete), else
    * {@link #ERROR} (the response was cut short).
+   *
+   * @return the parser's state: done when the body was delimited by the close, else an error
    */
   public int endOfInput() {
     if (bodyState == B_CLOSE || bodyState == B_DONE) {
@@ -375,62 +395,113 @@ public final class ResponseParser {
 
   // ------------------------------------------------------------------ results
 
-  /** The status code of the final response; 0 before {@link #HEAD_DONE}. */
+  /**
+   * The status code of the final response; 0 before {@link #HEAD_DONE}.
+   *
+   * @return the status code of the final response; 0 before {@link #HEAD_DONE}
+   */
   public int status() {
     return status;
   }
 
-  /** The reason phrase (may be empty). */
+  /**
+   * The reason phrase (may be empty).
+   *
+   * @return the reason phrase (may be empty)
+   */
   public String reason() {
     return new String(head.buf, reasonStart, reasonEnd - reasonStart, StandardCharsets.ISO_8859_1);
   }
 
-  /** The minor HTTP version: 0 or 1. */
+  /**
+   * The minor HTTP version: 0 or 1.
+   *
+   * @return the minor HTTP version: 0 or 1
+   */
   public int versionMinor() {
     return minor;
   }
 
-  /** Whether the connection may serve another request after this response's body. */
+  /**
+   * Whether the connection may serve another request after this response's body.
+   *
+   * @return whether the connection may serve another request after this response's body
+   */
   public boolean keepAlive() {
     return keepAlive;
   }
 
-  /** Whether the body is chunked. */
+  /**
+   * Whether the body is chunked.
+   *
+   * @return whether the body is chunked
+   */
   public boolean chunked() {
     return chunked;
   }
 
-  /** Whether the body runs until the server closes the connection. */
+  /**
+   * Whether the body runs until the server closes the connection.
+   *
+   * @return whether the body runs until the server closes the connection
+   */
   public boolean closeDelimited() {
     return closeDelimited;
   }
 
-  /** The Content-Length, or -1 when absent (or overridden by Transfer-Encoding). */
+  /**
+   * The Content-Length, or -1 when absent (or overridden by Transfer-Encoding).
+   *
+   * @return the Content-Length, or -1 when absent (or overridden by Transfer-Encoding)
+   */
   public long contentLength() {
     return contentLength;
   }
 
-  /** Whether a body follows the head (false for HEAD, 1xx, 204, 304 and Content-Length 0). */
+  /**
+   * Whether a body follows the head (false for HEAD, 1xx, 204, 304 and Content-Length 0).
+   *
+   * @return whether a body follows the head (false for HEAD, 1xx, 204, 304 and Content-Length 0)
+   */
   public boolean hasBody() {
     return bodyState != B_DONE && bodyState != B_NONE;
   }
 
-  /** The number of header fields of the final head. */
+  /**
+   * The number of header fields of the final head.
+   *
+   * @return the number of header fields of the final head
+   */
   public int headerCount() {
     return headerCount;
   }
 
-  /** The lower-case name of header {@code i}. */
+  /**
+   * The lower-case name of header {@code i}.
+   *
+   * @return the lower-case name of header {@code i}
+   * @param i the field's index, from 0
+   */
   public String headerName(int i) {
     return field(i, 0);
   }
 
-  /** The value of header {@code i}, without surrounding whitespace, read as ISO-8859-1. */
+  /**
+   * The value of header {@code i}, without surrounding whitespace, read as ISO-8859-1.
+   *
+   * @return the value of header {@code i}, without surrounding whitespace, read as ISO-8859-1
+   * @param i the field's index, from 0
+   */
   public String headerValue(int i) {
     return field(i, 2);
   }
 
-  /** The first value of the header named {@code name} (any case), or null. */
+  /**
+   * The first value of the header named {@code name} (any case), or null.
+   *
+   * @return the first value of the header named {@code name} (any case), or null
+   * @param name the header name, any case
+   */
   public String header(String name) {
     for (int i = 0; i < headerCount; i++) {
       if (nameMatches(i, name)) return headerValue(i);
@@ -438,7 +509,12 @@ public final class ResponseParser {
     return null;
   }
 
-  /** Every value of the header named {@code name} (any case), in order. */
+  /**
+   * Every value of the header named {@code name} (any case), in order.
+   *
+   * @return every value of the header named {@code name} (any case), in order
+   * @param name the header name, any case
+   */
   public List<String> headers(String name) {
     List<String> out = new ArrayList<>(2);
     for (int i = 0; i < headerCount; i++) {
@@ -447,27 +523,49 @@ public final class ResponseParser {
     return out;
   }
 
-  /** The number of trailer fields after a chunked body (0 until {@link #BODY_DONE}). */
+  /**
+   * The number of trailer fields after a chunked body (0 until {@link #BODY_DONE}).
+   *
+   * @return the number of trailer fields after a chunked body (0 until {@link #BODY_DONE})
+   */
   public int trailerCount() {
     return bodyState == B_DONE ? head.fieldCount - headerCount : 0;
   }
 
-  /** The lower-case name of trailer field {@code i}. */
+  /**
+   * The lower-case name of trailer field {@code i}.
+   *
+   * @return the lower-case name of trailer field {@code i}
+   * @param i the trailer field's index, from 0
+   */
   public String trailerName(int i) {
     return field(headerCount + i, 0);
   }
 
-  /** The value of trailer field {@code i}. */
+  /**
+   * The value of trailer field {@code i}.
+   *
+   * @return the value of trailer field {@code i}
+   * @param i the trailer field's index, from 0
+   */
   public String trailerValue(int i) {
     return field(headerCount + i, 2);
   }
 
-  /** A short description of what went wrong after {@link #ERROR}, else null. */
+  /**
+   * A short description of what went wrong after {@link #ERROR}, else null.
+   *
+   * @return a short description of what went wrong after {@link #ERROR}, else null
+   */
   public String errorReason() {
     return errorReason;
   }
 
-  /** True when the error is a body over the size limit, not a malformed response. */
+  /**
+   * True when the error is a body over the size limit, not a malformed response.
+   *
+   * @return true when the error is a body over the size limit, not a malformed response
+   */
   public boolean tooLarge() {
     return tooLarge;
   }

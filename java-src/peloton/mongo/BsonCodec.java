@@ -261,7 +261,7 @@ public final class BsonCodec {
     } else if (v instanceof Ratio) {
       throw new IllegalArgumentException("clojure.lang.Ratio " + v
           + " has no exact BSON form: convert it with double or bigdec");
-    } else {
+    } else if (!JavaBson.write(w, v)) { // BsonValue, and the Bson that the driver's builders make
       throw new IllegalArgumentException("cannot encode " + v.getClass().getName() + " as BSON");
     }
   }

@@ -35,7 +35,12 @@ public final class BulkOp {
     this.statement = statement;
   }
 
-  /** An insert of {@code doc} (given an ObjectId {@code _id} when it has none). */
+  /**
+   * An insert of {@code doc} (given an ObjectId {@code _id} when it has none).
+   *
+   * @param doc the document, a map
+   * @return the operation
+   */
   public static BulkOp insert(Object doc) {
     if (!(doc instanceof Map)) {
       throw new IllegalArgumentException("a document must be a map");
@@ -43,18 +48,36 @@ public final class BulkOp {
     return new BulkOp(Kind.INSERT, doc);
   }
 
-  /** An update of the first (every, when {@code multi}) document matching {@code filter}. */
+  /**
+   * An update of the first (every, when {@code multi}) document matching {@code filter}.
+   *
+   * @param filter the query
+   * @param update update operators, or a replacement document
+   * @param upsert insert one when nothing matches
+   * @param multi update every match, not just the first
+   * @return the operation
+   */
   public static BulkOp update(Object filter, Object update, boolean upsert, boolean multi) {
     return new BulkOp(Kind.UPDATE, MongoClient.cmd(MongoClient.k("q"), filter, MongoClient.k("u"), update,
         MongoClient.k("upsert"), upsert, MongoClient.k("multi"), multi));
   }
 
-  /** A delete of the first (when {@code single}) or every document matching {@code filter}. */
+  /**
+   * A delete of the first (when {@code single}) or every document matching {@code filter}.
+   *
+   * @param filter the query
+   * @param single delete only the first match
+   * @return the operation
+   */
   public static BulkOp delete(Object filter, boolean single) {
     return new BulkOp(Kind.DELETE, MongoClient.cmd(MongoClient.k("q"), filter, MongoClient.k("limit"), single ? 1 : 0));
   }
 
-  /** This operation's kind. */
+  /**
+   * This operation's kind.
+   *
+   * @return insert, update or delete
+   */
   public Kind kind() {
     return kind;
   }

@@ -21,12 +21,16 @@ final class Cursor {
   private final String coll;
   private final int limit;
   private final int batchSize;
+  /** The documents are {@code org.bson.Document}s (a cursor of the Java API). */
+  private final boolean java;
   final Stream stream;
   private final AtomicBoolean finished = new AtomicBoolean();
   private volatile long id;
   private int delivered;
 
-  Cursor(MongoClient client, ConnectionPool pool, String db, String coll, int limit, int batchSize) {
+  Cursor(MongoClient client, ConnectionPool pool, String db, String coll, int limit, int batchSize,
+      boolean java) {
+    this.java = java;
     this.client = client;
     this.pool = pool;
     this.db = db;
@@ -68,7 +72,7 @@ final class Cursor {
       return;
     }
     int n = limit > 0 ? (batchSize > 0 ? Math.min(batchSize, limit - delivered) : limit - delivered) : batchSize;
-    client.runOnPool(pool, client.getMoreBody(db, coll, id, n)).onComplete((r, e) -> {
+    client.runOnPool(pool, client.getMoreBody(db, coll, id, n), java).onComplete((r, e) -> {
       if (e != null) {
         finished.set(true);
         stream.error(e);

@@ -24,10 +24,28 @@ import peloton.reactor.Reactor;
 /**
  * A non-blocking MongoDB client: every operation answers a {@link Fut} and nothing blocks.
  *
+ * <p><b>From Java</b>, start at {@link #collection(String)} (or {@link #database(String)}): a
+ * {@link MongoCollection} takes and answers {@code org.bson.Document}s and the {@code Bson} of the
+ * driver's builders, with typed futs and the driver's result classes:
+ *
+ * <pre>{@code
+ * MongoClient client = MongoClient.connect("mongodb://127.0.0.1:27017").join();
+ * MongoCollection users = client.collection("app.users");
+ * users.insertOne(new Document("name", "ann").append("age", 31))
+ *     .then(r -> users.find(Filters.gte("age", 18)).sort(Sorts.ascending("name")).toList())
+ *     .onComplete((docs, error) -> log.info("adults: {}", docs));
+ * }</pre>
+ *
+ * <p><b>The Clojure-facing layer:</b> this class's own data operations ({@link #find}, {@link
+ * #insert(String, List)}, {@link #update(String, Object, Object, boolean, boolean)}, {@link
+ * #command}, ...) take and answer Clojure data (keyword-keyed persistent maps and vectors, see
+ * {@link BsonCodec}); they are what {@code peloton.mongo} calls, and Java code has no need of
+ * them. Both layers share everything below: pools, server selection, batching, cursors, errors.
+ *
  * <p>Collections are named {@code "db.collection"} (a name without a dot is in the options'
- * database). Documents and filters are Clojure maps (see {@link BsonCodec}); commands are built
- * as ordered maps. Requests go over OP_MSG on the client's reactors, through a pool of
- * connections per server ({@link ConnectionPool}), one request in flight per connection.
+ * database). Commands are built as ordered maps. Requests go over OP_MSG on the client's
+ * reactors, through a pool of connections per server ({@link ConnectionPool}), one request in
+ * flight per connection.
  *
  * <p>With one host the client talks to it. With several hosts or a replica set name it finds the
  * primary and the secondaries from the servers' {@code hello}/{@code isMaster} replies, sends
@@ -177,6 +195,36 @@ public final class MongoClient implements AutoCloseable {
   /** {@link #connect(MongoOptions, Reactor...)} from a {@code mongodb://} URI. */
   public static Fut<MongoClient> connect(String uri) {
     return connect(MongoOptions.fromUri(uri));
+  }
+
+  // ---------------------------------------------------------------- the Java API
+
+  /**
+   * The database {@code name}, for Java code: its {@link MongoDatabase#collection collections}
+   * take and answer {@code org.bson.Document}s.
+   *
+   * @param name the database's name
+   * @return a database view (nothing is sent)
+   */
+  public MongoDatabase database(String name) {
+    return new MongoDatabase(this, name);
+  }
+
+  /**
+   * The collection {@code "db.coll"} (a name without a dot is in the options' database), for Java
+   * code: see {@link MongoCollection}.
+   *
+   * <pre>{@code
+   * MongoCollection users = client.collection("app.users");
+   * Fut<Document> ann = users.find(Filters.eq("name", "ann")).first();
+   * }</pre>
+   *
+   * @param namespace {@code "db.coll"} or {@code "coll"}
+   * @return a collection view (nothing is sent)
+   */
+  public MongoCollection collection(String namespace) {
+    String[] n = splitNs(namespace);
+    return new MongoCollection(this, n[0], n[1]);
   }
 
   /** The options this client was made with. */
@@ -414,6 +462,11 @@ public final class MongoClient implements AutoCloseable {
    * {@code rp} (else null), which adds {@code $readPreference} where the server needs it.
    */
   private Fut runOn(ConnectionPool p, Object body, ReadPreference rp) {
+    return runOn(p, body, rp, false);
+  }
+
+  /** {@link #runOn(ConnectionPool, Object, ReadPreference)}; {@code java}: the reply is an {@code org.bson.Document}. */
+  private Fut runOn(ConnectionPool p, Object body, ReadPreference rp, boolean java) {
     Fut r = new Fut();
     p.acquire().onComplete((c, e) -> {
       if (e != null) {
@@ -423,7 +476,7 @@ public final class MongoClient implements AutoCloseable {
       }
       MongoConnection conn = (MongoConnection) c;
       Object b = body == null ? conn.helloCommand() : rp == null ? body : withReadPreference(body, rp, conn);
-      conn.send(b, List.of()).onComplete((v, e2) -> {
+      conn.send(b, List.of(), false, java).onComplete((v, e2) -> {
         p.release(conn);
         if (e2 != null) {
           onFailure(p, e2);
@@ -458,17 +511,22 @@ public final class MongoClient implements AutoCloseable {
     return send == null ? body : ((IPersistentMap) body).assoc(READ_PREFERENCE, send.document());
   }
 
-  Fut runOnPool(ConnectionPool p, Object body) {
-    return runOn(p, body, null);
+  Fut runOnPool(ConnectionPool p, Object body, boolean java) {
+    return runOn(p, body, null, java);
   }
 
   private Fut run(Object body) {
+    return run(body, false);
+  }
+
+  /** Runs {@code body} on the primary; {@code java}: the reply is an {@code org.bson.Document}. */
+  Fut run(Object body, boolean java) {
     Fut r = new Fut();
     selectServer().onComplete((p, e) -> {
       if (e != null) {
         r.fail(e);
       } else {
-        runOn((ConnectionPool) p, body, null).onComplete(r::complete);
+        runOn((ConnectionPool) p, body, null, java).onComplete(r::complete);
       }
     });
     return r;
@@ -476,13 +534,18 @@ public final class MongoClient implements AutoCloseable {
 
   /** Runs the read {@code body} on a server {@code rp} (null: the client's default) allows. */
   private Fut read(Object body, ReadPreference rp) {
+    return read(body, rp, false);
+  }
+
+  /** {@link #read(Object, ReadPreference)}; {@code java}: the reply is an {@code org.bson.Document}. */
+  Fut read(Object body, ReadPreference rp, boolean java) {
     ReadPreference pref = rp == null ? options.readPreference : rp;
     Fut r = new Fut();
     selectForRead(pref).onComplete((p, e) -> {
       if (e != null) {
         r.fail(e);
       } else {
-        runOn((ConnectionPool) p, body, pref).onComplete(r::complete);
+        runOn((ConnectionPool) p, body, pref, java).onComplete(r::complete);
       }
     });
     return r;
@@ -919,7 +982,7 @@ public final class MongoClient implements AutoCloseable {
 
   // ---------------------------------------------------------------- reads
 
-  private Object findBody(String[] n, Object filter, FindOptions o, boolean single) {
+  Object findBody(String[] n, Object filter, FindOptions o, boolean single) {
     return cmd(FIND, n[1], FILTER, filter == null ? PersistentArrayMap.EMPTY : filter,
         PROJECTION, o.projection, SORT, o.sort, SKIP, o.skip > 0 ? o.skip : null,
         LIMIT, o.limit > 0 ? o.limit : null, BATCH_SIZE, o.batchSize > 0 ? o.batchSize : null,
@@ -1016,7 +1079,7 @@ public final class MongoClient implements AutoCloseable {
   private static final Keyword OUT = k("$out");
   private static final Keyword MERGE = k("$merge");
 
-  private ReadPreference aggregatePreference(List<?> pipeline, ReadPreference rp) {
+  ReadPreference aggregatePreference(List<?> pipeline, ReadPreference rp) {
     if (!pipeline.isEmpty() && pipeline.get(pipeline.size() - 1) instanceof Map) {
       Map<?, ?> last = (Map<?, ?>) pipeline.get(pipeline.size() - 1);
       if (last.containsKey(OUT) || last.containsKey(MERGE) || last.containsKey("$out") || last.containsKey("$merge")) {
@@ -1026,7 +1089,7 @@ public final class MongoClient implements AutoCloseable {
     return rp == null ? options.readPreference : rp;
   }
 
-  private static Object aggregateBody(String[] n, List<?> pipeline, int batchSize) {
+  static Object aggregateBody(String[] n, List<?> pipeline, int batchSize) {
     return cmd(AGGREGATE, n[1], PIPELINE, pipeline,
         CURSOR, batchSize > 0 ? cmd(BATCH_SIZE, batchSize) : PersistentArrayMap.EMPTY, DB, n[0]);
   }
@@ -1097,7 +1160,7 @@ public final class MongoClient implements AutoCloseable {
   // ---------------------------------------------------------------- cursors
 
   private static Map<?, ?> cursorOf(Map<?, ?> reply) {
-    Object c = reply.get(CURSOR);
+    Object c = MongoCommandException.field(reply, CURSOR);
     if (!(c instanceof Map)) {
       throw new MongoProtocolException("reply has no cursor");
     }
@@ -1106,18 +1169,21 @@ public final class MongoClient implements AutoCloseable {
 
   static List<?> batch(Map<?, ?> reply) {
     Map<?, ?> c = cursorOf(reply);
-    Object b = c.containsKey(FIRST_BATCH) ? c.get(FIRST_BATCH) : c.get(NEXT_BATCH);
+    Object b = MongoCommandException.field(c, FIRST_BATCH);
+    if (b == null) {
+      b = MongoCommandException.field(c, NEXT_BATCH);
+    }
     return b instanceof List ? (List<?>) b : PersistentVector.EMPTY;
   }
 
   static long cursorId(Map<?, ?> reply) {
-    Object id = cursorOf(reply).get(CURSOR_ID);
+    Object id = MongoCommandException.field(cursorOf(reply), CURSOR_ID);
     return id instanceof Number ? ((Number) id).longValue() : 0;
   }
 
   /** The collection to name in getMore: from the cursor's "db.coll" namespace. */
   static String cursorCollection(Map<?, ?> reply, String fallback) {
-    Object ns = cursorOf(reply).get(NS);
+    Object ns = MongoCommandException.field(cursorOf(reply), NS);
     if (ns instanceof String) {
       int dot = ((String) ns).indexOf('.');
       if (dot > 0) {
@@ -1140,19 +1206,27 @@ public final class MongoClient implements AutoCloseable {
   }
 
   private Fut drainCursor(String db, Object body, int limit, int batchSize, ReadPreference rp) {
+    return drainCursor(db, body, limit, batchSize, rp, false);
+  }
+
+  /**
+   * A fut of the vector of every document the cursor that {@code body} opens yields (the first
+   * {@code limit}, when positive); {@code java}: the documents are {@code org.bson.Document}s.
+   */
+  Fut drainCursor(String db, Object body, int limit, int batchSize, ReadPreference rp, boolean java) {
     ReadPreference pref = rp == null ? options.readPreference : rp;
     return selectForRead(pref).then(pv -> {
       ConnectionPool p = (ConnectionPool) pv;
-      return runOn(p, body, pref).then(r -> {
+      return runOn(p, body, pref, java).then(r -> {
         Map<?, ?> reply = (Map<?, ?>) r;
         String coll = cursorCollection(reply, null);
-        return drain(p, db, coll, reply, PersistentVector.EMPTY.asTransient(), 0, limit, batchSize);
+        return drain(p, db, coll, reply, PersistentVector.EMPTY.asTransient(), 0, limit, batchSize, java);
       });
     });
   }
 
   private Fut drain(ConnectionPool p, String db, String coll, Map<?, ?> reply, ITransientCollection acc,
-      int count, int limit, int batchSize) {
+      int count, int limit, int batchSize, boolean java) {
     int got = count;
     for (Object d : batch(reply)) {
       if (limit > 0 && got >= limit) {
@@ -1171,17 +1245,22 @@ public final class MongoClient implements AutoCloseable {
     ITransientCollection a = acc;
     int g = got;
     int next = limit > 0 ? (batchSize > 0 ? Math.min(batchSize, limit - got) : limit - got) : batchSize;
-    return runOn(p, getMoreBody(db, coll, id, next), null)
-        .then(r -> drain(p, db, coll, (Map<?, ?>) r, a, g, limit, batchSize));
+    return runOn(p, getMoreBody(db, coll, id, next), null, java)
+        .then(r -> drain(p, db, coll, (Map<?, ?>) r, a, g, limit, batchSize, java));
   }
 
   private Fut cursorStream(String db, Object body, int limit, int batchSize, ReadPreference rp) {
+    return cursorStream(db, body, limit, batchSize, rp, false);
+  }
+
+  /** A fut of a stream of the cursor's documents; {@code java}: {@code org.bson.Document}s. */
+  Fut cursorStream(String db, Object body, int limit, int batchSize, ReadPreference rp, boolean java) {
     ReadPreference pref = rp == null ? options.readPreference : rp;
     return selectForRead(pref).then(pv -> {
       ConnectionPool p = (ConnectionPool) pv;
-      return runOn(p, body, pref).map(r -> {
+      return runOn(p, body, pref, java).map(r -> {
         Map<?, ?> reply = (Map<?, ?>) r;
-        Cursor c = new Cursor(this, p, db, cursorCollection(reply, null), limit, batchSize);
+        Cursor c = new Cursor(this, p, db, cursorCollection(reply, null), limit, batchSize, java);
         c.onBatch(reply);
         return c.stream;
       });

@@ -36,7 +36,15 @@ public class MongoCommandException extends ExceptionInfo {
   private final List<?> writeErrors;
   private final Map<?, ?> response;
 
-  /** An error with the given fields; {@code writeErrors} may be empty, {@code codeName} null. */
+  /**
+   * An error with the given fields.
+   *
+   * @param code the server's error code, -1 when it gave none
+   * @param codeName the server's name for the code, or null
+   * @param message the server's message
+   * @param writeErrors the reply's write errors, possibly empty
+   * @param response the server's whole reply, or null
+   */
   public MongoCommandException(int code, String codeName, String message, List<?> writeErrors,
       Map<?, ?> response) {
     super("command failed with error " + code + (codeName == null ? "" : " (" + codeName + ")") + ": " + message,
@@ -57,32 +65,40 @@ public class MongoCommandException extends ExceptionInfo {
   /**
    * The error in a reply body, or null when the reply reports success: {@code ok} not 1, else the
    * first write error, else a write concern error.
+   *
+   * @param body a decoded reply body (a Clojure map, or an {@code org.bson.Document} for the Java API)
+   * @return the error, or null for a successful reply
    */
   public static MongoCommandException fromReply(Object body) {
     if (!(body instanceof Map)) {
       return new MongoCommandException(-1, null, "reply is not a document", PersistentVector.EMPTY, null);
     }
     Map<?, ?> m = (Map<?, ?>) body;
-    Object ok = m.get(OK);
-    Object we = m.get(WRITE_ERRORS);
+    Object ok = field(m, OK);
+    Object we = field(m, WRITE_ERRORS);
     List<?> writeErrors = we instanceof List ? (List<?>) we : PersistentVector.EMPTY;
     if (!(ok instanceof Number) || ((Number) ok).doubleValue() != 1.0) {
-      return new MongoCommandException(intOf(m.get(CODE)), str(m.get(CODE_NAME_FIELD)), str(m.get(ERRMSG)),
+      return new MongoCommandException(intOf(field(m, CODE)), str(field(m, CODE_NAME_FIELD)), str(field(m, ERRMSG)),
           writeErrors, m);
     }
     if (!writeErrors.isEmpty()) {
       Object first = writeErrors.get(0);
       Map<?, ?> e = first instanceof Map ? (Map<?, ?>) first : Map.of();
-      return new MongoCommandException(intOf(e.get(CODE)), str(e.get(CODE_NAME_FIELD)), str(e.get(ERRMSG)),
+      return new MongoCommandException(intOf(field(e, CODE)), str(field(e, CODE_NAME_FIELD)), str(field(e, ERRMSG)),
           writeErrors, m);
     }
-    Object wce = m.get(WRITE_CONCERN_ERROR);
+    Object wce = field(m, WRITE_CONCERN_ERROR);
     if (wce instanceof Map) {
       Map<?, ?> e = (Map<?, ?>) wce;
-      return new MongoCommandException(intOf(e.get(CODE)), str(e.get(CODE_NAME_FIELD)), str(e.get(ERRMSG)),
+      return new MongoCommandException(intOf(field(e, CODE)), str(field(e, CODE_NAME_FIELD)), str(field(e, ERRMSG)),
           writeErrors, m);
     }
     return null;
+  }
+
+  /** {@code m}'s field {@code k}: by name in a Java-shaped reply ({@code org.bson.Document}). */
+  static Object field(Map<?, ?> m, Keyword k) {
+    return m instanceof org.bson.Document ? m.get(k.getName()) : m.get(k);
   }
 
   private static int intOf(Object o) {
@@ -93,32 +109,58 @@ public class MongoCommandException extends ExceptionInfo {
     return o == null ? null : o.toString();
   }
 
-  /** The server's error code (11000 for a duplicate key), -1 when it gave none. */
+  /**
+   * The server's error code.
+   *
+   * @return e.g. 11000 for a duplicate key; -1 when the server gave none
+   */
   public int code() {
     return code;
   }
 
-  /** The server's name for the code ("DuplicateKey"), or null. */
+  /**
+   * The server's name for the code.
+   *
+   * @return e.g. {@code "DuplicateKey"}, or null
+   */
   public String codeName() {
     return codeName;
   }
 
-  /** The server's message. */
+  /**
+   * The server's message.
+   *
+   * @return the message, or null
+   */
   public String errorMessage() {
     return errorMessage;
   }
 
-  /** The write errors of the reply (maps with :index, :code, :errmsg), possibly empty. */
+  /**
+   * The write errors of the reply: maps with {@code index}, {@code code} and {@code errmsg}
+   * (keyword-keyed Clojure maps: writes read their replies the Clojure way).
+   *
+   * @return the write errors, possibly empty
+   */
   public List<?> writeErrors() {
     return writeErrors;
   }
 
-  /** The server's whole reply. */
+  /**
+   * The server's whole reply: an {@code org.bson.Document} for a read of the Java API ({@link
+   * MongoCollection}), else a keyword-keyed Clojure map.
+   *
+   * @return the reply, or null
+   */
   public Map<?, ?> response() {
     return response;
   }
 
-  /** True for the errors that mean "this server is not (or no longer) the primary". */
+  /**
+   * Whether this error means "this server is not (or no longer) the primary".
+   *
+   * @return true for the not-primary codes and messages
+   */
   public boolean isNotPrimary() {
     switch (code) {
       case 10107: case 13435: case 13436: case 11600: case 11602: case 189: case 91:

@@ -88,12 +88,15 @@ public final class MongoConnection {
     final Fut fut;
     /** Sent with moreToCome: the server answers nothing. */
     final boolean noReply;
+    /** The reply is for the Java API: its body decodes to an {@code org.bson.Document}. */
+    final boolean javaReply;
 
-    Request(int id, ByteBuffer bytes, Fut fut, boolean noReply) {
+    Request(int id, ByteBuffer bytes, Fut fut, boolean noReply, boolean javaReply) {
       this.id = id;
       this.bytes = bytes;
       this.fut = fut;
       this.noReply = noReply;
+      this.javaReply = javaReply;
     }
   }
 
@@ -304,6 +307,11 @@ public final class MongoConnection {
    * the socket.
    */
   public Fut<Object> send(Object body, List<OpMsg.Sequence> sequences, boolean noReply) {
+    return send(body, sequences, noReply, false);
+  }
+
+  /** {@link #send(Object, List, boolean)}; with {@code javaReply} the reply body is an {@code org.bson.Document}. */
+  Fut<Object> send(Object body, List<OpMsg.Sequence> sequences, boolean noReply, boolean javaReply) {
     int id = OpMsg.requestId();
     BasicOutputBuffer buf = new BasicOutputBuffer(256);
     try {
@@ -311,7 +319,7 @@ public final class MongoConnection {
     } catch (RuntimeException e) {
       return Fut.failed(e);
     }
-    Request r = new Request(id, ByteBuffer.wrap(buf.getInternalBuffer(), 0, buf.getPosition()), new Fut(), noReply);
+    Request r = new Request(id, ByteBuffer.wrap(buf.getInternalBuffer(), 0, buf.getPosition()), new Fut(), noReply, javaReply);
     reactor.dispatch(() -> enqueue(r));
     return r.fut;
   }
@@ -443,7 +451,8 @@ public final class MongoConnection {
       if (in.remaining() < len) {
         return len;
       }
-      onReply(OpMsg.decode(in, true, maxMessageSize));
+      Request head = requests.peek();
+      onReply(OpMsg.decode(in, true, maxMessageSize, head != null && head.javaReply));
     }
     return 0;
   }

@@ -21,19 +21,34 @@ public class MongoConnectionException extends ExceptionInfo {
 
   private final String address;
 
-  /** A failure of the connection to {@code address} ("host:port"). */
+  /**
+   * A failure of the connection to {@code address}.
+   *
+   * @param address the server's "host:port"
+   * @param message what went wrong
+   */
   public MongoConnectionException(String address, String message) {
     this(address, message, null);
   }
 
-  /** A failure of the connection to {@code address} caused by {@code cause}. */
+  /**
+   * A failure of the connection to {@code address} caused by {@code cause}.
+   *
+   * @param address the server's "host:port"
+   * @param message what went wrong
+   * @param cause the underlying error, or null
+   */
   public MongoConnectionException(String address, String message, Throwable cause) {
     super(message + " [" + address + "]",
         PersistentArrayMap.createAsIfByAssoc(new Object[] {TYPE, CONNECTION, ADDRESS, address}), cause);
     this.address = address;
   }
 
-  /** The server's "host:port". */
+  /**
+   * The server the connection was to.
+   *
+   * @return its "host:port"
+   */
   public String address() {
     return address;
   }

@@ -8,12 +8,21 @@ package peloton.mongo;
 public class MongoProtocolException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  /** An error described by {@code message}. */
+  /**
+   * An error described by {@code message}.
+   *
+   * @param message what is wrong with the bytes
+   */
   public MongoProtocolException(String message) {
     super(message);
   }
 
-  /** An error described by {@code message}, caused by {@code cause}. */
+  /**
+   * An error described by {@code message}, caused by {@code cause}.
+   *
+   * @param message what is wrong with the bytes
+   * @param cause the underlying error
+   */
   public MongoProtocolException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -247,6 +247,14 @@ public final class OpMsg {
    *     malformed documents
    */
   public static Reply decode(ByteBuffer msg, boolean keywordKeys, int maxMessageSize) {
+    return decode(msg, keywordKeys, maxMessageSize, false);
+  }
+
+  /**
+   * {@link #decode(ByteBuffer, boolean, int)}; with {@code javaBody} the body is read into an
+   * {@code org.bson.Document} by the driver's codec instead (a reply to the Java API).
+   */
+  static Reply decode(ByteBuffer msg, boolean keywordKeys, int maxMessageSize, boolean javaBody) {
     int start = msg.position();
     if (msg.remaining() < HEADER_LENGTH + 4) {
       throw new MongoProtocolException("truncated message: " + msg.remaining() + " bytes");
@@ -291,7 +299,7 @@ public final class OpMsg {
             throw new MongoProtocolException("more than one body section");
           }
           view.limit(end).position(pos);
-          body = BsonCodec.decode(view, keywordKeys);
+          body = javaBody ? JavaBson.decode(view) : BsonCodec.decode(view, keywordKeys);
           pos = view.position();
         } else if (kind == 1) {
           if (end - pos < 5) {

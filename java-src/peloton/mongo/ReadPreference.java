@@ -28,7 +28,11 @@ public enum ReadPreference {
     this.document = BsonCodec.command(MongoClient.k("mode"), mode);
   }
 
-  /** The mode as the server names it ("secondaryPreferred"). */
+  /**
+   * The mode as the server names it.
+   *
+   * @return e.g. {@code "secondaryPreferred"}
+   */
   public String mode() {
     return mode;
   }
@@ -42,6 +46,8 @@ public enum ReadPreference {
    * The preference named {@code name}: the server's spelling ({@code "secondaryPreferred"}) or
    * Clojure's ({@code "secondary-preferred"}), any case.
    *
+   * @param name the name
+   * @return the preference
    * @throws IllegalArgumentException for any other name
    */
   public static ReadPreference parse(String name) {

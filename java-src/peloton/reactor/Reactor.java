@@ -43,7 +43,12 @@ public final class Reactor implements Executor {
   /** What the loop calls when a registered channel is ready. Runs on the reactor thread. */
   @FunctionalInterface
   public interface IoHandler {
-    /** Called with the key whose {@code readyOps()} tell what is ready. */
+    /**
+     * Called with the key whose {@code readyOps()} tell what is ready.
+     *
+     * @param key the ready key
+     * @throws Exception anything: it is logged and the channel is closed
+     */
     void onReady(SelectionKey key) throws Exception;
   }
 
@@ -65,7 +70,11 @@ public final class Reactor implements Executor {
     this("peloton-reactor");
   }
 
-  /** Creates a reactor whose thread gets {@code name}; it runs once started. */
+  /**
+   * Creates a reactor whose thread gets {@code name}; it runs once started.
+   *
+   * @param name the reactor's name, also its thread's
+   */
   public Reactor(String name) {
     this.name = name;
     try {
@@ -75,7 +84,11 @@ public final class Reactor implements Executor {
     }
   }
 
-  /** The reactor running on the calling thread, or null when the thread runs none. */
+  /**
+   * The reactor running on the calling thread, or null when the thread runs none.
+   *
+   * @return the reactor running on the calling thread, or null when the thread runs none
+   */
   public static Reactor current() {
     return CURRENT.get();
   }
@@ -83,6 +96,8 @@ public final class Reactor implements Executor {
   /**
    * A process-wide reactor on a daemon thread, started on first use. It serves code that schedules
    * work outside any reactor, at the REPL for instance.
+   *
+   * @return a process-wide reactor on a daemon thread, started on first use
    */
   public static Reactor shared() {
     Reactor r = shared;
@@ -99,33 +114,58 @@ public final class Reactor implements Executor {
     return r;
   }
 
-  /** The reactor on this thread if there is one, else {@link #shared()}. */
+  /**
+   * The reactor on this thread if there is one, else {@link #shared()}.
+   *
+   * @return the reactor on this thread if there is one, else {@link #shared()}
+   */
   public static Reactor currentOrShared() {
     Reactor r = CURRENT.get();
     return r != null ? r : shared();
   }
 
-  /** This reactor's name (also its thread's name). */
+  /**
+   * This reactor's name (also its thread's name).
+   *
+   * @return this reactor's name (also its thread's name)
+   */
   public String name() {
     return name;
   }
 
-  /** The selector, for code that registers channels itself; use it on the reactor thread only. */
+  /**
+   * The selector, for code that registers channels itself; use it on the reactor thread only.
+   *
+   * @return the selector, for code that registers channels itself; use it on the reactor thread only
+   */
   public Selector selector() {
     return selector;
   }
 
-  /** True when called on this reactor's thread. */
+  /**
+   * True when called on this reactor's thread.
+   *
+   * @return true when called on this reactor's thread
+   */
   public boolean inReactorThread() {
     return Thread.currentThread() == thread;
   }
 
-  /** Starts the loop on a new non-daemon thread. */
+  /**
+   * Starts the loop on a new non-daemon thread.
+   *
+   * @return this reactor
+   */
   public Reactor start() {
     return start(false);
   }
 
-  /** Starts the loop on a new thread, a daemon one if asked. */
+  /**
+   * Starts the loop on a new thread, a daemon one if asked.
+   *
+   * @param daemon whether the thread is a daemon
+   * @return this reactor
+   */
   public Reactor start(boolean daemon) {
     Thread t = new Thread(this::runLoop, name);
     t.setDaemon(daemon);
@@ -154,6 +194,8 @@ public final class Reactor implements Executor {
    * Runs {@code first} on the calling thread as this reactor's first task, then the loop until
    * {@link #stop()}. Used by {@code with-reactor}: the body sees this reactor as {@link #current()}.
    * When {@code first} throws, the loop does not run and the exception propagates.
+   *
+   * @param first the first task
    */
   public void runLoop(Runnable first) {
     if (thread != Thread.currentThread()) {
@@ -278,7 +320,11 @@ public final class Reactor implements Executor {
     }
   }
 
-  /** Queues {@code task} to run on the reactor thread; safe from any thread, in order of submission. */
+  /**
+   * Queues {@code task} to run on the reactor thread; safe from any thread, in order of submission.
+   *
+   * @param task what to run
+   */
   public void submit(Runnable task) {
     tasks.add(task);
     if (!inReactorThread() && wakeupPending.compareAndSet(false, true)) {
@@ -292,7 +338,11 @@ public final class Reactor implements Executor {
     submit(task);
   }
 
-  /** Runs {@code task} now when on the reactor thread, else submits it. */
+  /**
+   * Runs {@code task} now when on the reactor thread, else submits it.
+   *
+   * @param task what to run
+   */
   public void dispatch(Runnable task) {
     if (inReactorThread()) {
       task.run();
@@ -304,6 +354,11 @@ public final class Reactor implements Executor {
   /**
    * Runs {@code task} once after {@code delay}; safe from any thread. Cancel it through the answered
    * handle.
+   *
+   * @param delay how long to wait
+   * @param unit the unit of {@code delay}
+   * @param task what to run
+   * @return the timer, to cancel it
    */
   public Timer schedule(long delay, TimeUnit unit, Runnable task) {
     Timer t = new Timer(this, System.nanoTime() + unit.toNanos(Math.max(0, delay)),
@@ -316,7 +371,13 @@ public final class Reactor implements Executor {
     return t;
   }
 
-  /** Runs {@code task} once after {@code seconds} (fractions allowed). */
+  /**
+   * Runs {@code task} once after {@code seconds} (fractions allowed).
+   *
+   * @param seconds how long to wait
+   * @param task what to run
+   * @return the timer, to cancel it
+   */
   public Timer later(double seconds, Runnable task) {
     return schedule((long) (seconds * 1e9), TimeUnit.NANOSECONDS, task);
   }
@@ -338,7 +399,11 @@ public final class Reactor implements Executor {
     });
   }
 
-  /** How many timers are waiting (cancelled ones not yet purged included); reactor thread only. */
+  /**
+   * How many timers are waiting (cancelled ones not yet purged included); reactor thread only.
+   *
+   * @return how many timers are waiting (cancelled ones not yet purged included); reactor thread only
+   */
   public int pendingTimers() {
     return timers.size();
   }
@@ -346,6 +411,12 @@ public final class Reactor implements Executor {
   /**
    * Registers {@code channel} for {@code ops} with {@code handler}, replacing an earlier handler.
    * Call it on the reactor thread.
+   *
+   * @param channel a non-blocking channel
+   * @param ops the {@link SelectionKey} interest operations
+   * @param handler called on the reactor thread when the channel is ready
+   * @return the selection key
+   * @throws ClosedChannelException when the channel is closed
    */
   public SelectionKey register(SelectableChannel channel, int ops, IoHandler handler)
       throws ClosedChannelException {
@@ -364,6 +435,11 @@ public final class Reactor implements Executor {
    * Calls {@code callback} on the reactor thread each time {@code channel} is ready for {@code op}
    * (one of {@link SelectionKey}'s OP_ constants), or only the next time when {@code once}. Replaces
    * an earlier callback for the same op. Safe from any thread.
+   *
+   * @param channel a non-blocking channel
+   * @param op one {@link SelectionKey} operation, such as {@code OP_READ}
+   * @param callback called on the reactor thread when the channel is ready
+   * @param once whether to stop watching after the first call
    */
   public void watch(SelectableChannel channel, int op, Runnable callback, boolean once) {
     dispatch(() -> {
@@ -387,7 +463,12 @@ public final class Reactor implements Executor {
     });
   }
 
-  /** Stops calling back for {@code op} on {@code channel}; safe from any thread. */
+  /**
+   * Stops calling back for {@code op} on {@code channel}; safe from any thread.
+   *
+   * @param channel the channel
+   * @param op the {@link SelectionKey} operation to stop watching
+   */
   public void unwatch(SelectableChannel channel, int op) {
     dispatch(() -> {
       SelectionKey key = channel.keyFor(selector);
@@ -412,17 +493,32 @@ public final class Reactor implements Executor {
     }
   }
 
-  /** True once {@link #stop()} was called. */
+  /**
+   * True once {@link #stop()} was called.
+   *
+   * @return true once {@link #stop()} was called
+   */
   public boolean isStopping() {
     return stopRequested;
   }
 
-  /** True once the loop has ended. */
+  /**
+   * True once the loop has ended.
+   *
+   * @return true once the loop has ended
+   */
   public boolean isTerminated() {
     return terminated.getCount() == 0;
   }
 
-  /** Waits until the loop has ended; answers false on timeout. */
+  /**
+   * Waits until the loop has ended; answers false on timeout.
+   *
+   * @param timeout how long to wait
+   * @param unit the unit of {@code timeout}
+   * @return true when the loop ended, false on timeout
+   * @throws InterruptedException when this thread is interrupted while waiting
+   */
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     return terminated.await(timeout, unit);
   }

@@ -17,7 +17,12 @@ public final class ReactorGroup {
     this(defaultSize(), "peloton-reactor");
   }
 
-  /** {@code n} reactors whose threads are named {@code namePrefix-0} ... */
+  /**
+   * {@code n} reactors whose threads are named {@code namePrefix-0} ...
+   *
+   * @param n how many reactors
+   * @param namePrefix the start of their names (and their threads')
+   */
   public ReactorGroup(int n, String namePrefix) {
     if (n < 1) {
       throw new IllegalArgumentException("a reactor group needs at least one reactor, got " + n);
@@ -28,12 +33,21 @@ public final class ReactorGroup {
     }
   }
 
-  /** The number of processors the JVM sees. */
+  /**
+   * The number of processors the JVM sees.
+   *
+   * @return the number of processors the JVM sees
+   */
   public static int defaultSize() {
     return Runtime.getRuntime().availableProcessors();
   }
 
-  /** Starts every reactor on a thread of its own (daemon threads if asked). */
+  /**
+   * Starts every reactor on a thread of its own (daemon threads if asked).
+   *
+   * @return this group
+   * @param daemon whether the threads are daemons
+   */
   public ReactorGroup start(boolean daemon) {
     for (Reactor r : reactors) {
       r.start(daemon);
@@ -41,17 +55,29 @@ public final class ReactorGroup {
     return this;
   }
 
-  /** The reactors, in order. */
+  /**
+   * The reactors, in order.
+   *
+   * @return the reactors, in order
+   */
   public List<Reactor> reactors() {
     return List.of(reactors);
   }
 
-  /** How many reactors. */
+  /**
+   * How many reactors.
+   *
+   * @return how many reactors
+   */
   public int size() {
     return reactors.length;
   }
 
-  /** The next reactor in round-robin order; safe from any thread. */
+  /**
+   * The next reactor in round-robin order; safe from any thread.
+   *
+   * @return the next reactor in round-robin order; safe from any thread
+   */
   public Reactor next() {
     return reactors[Math.floorMod(nextIndex.getAndIncrement(), reactors.length)];
   }
@@ -63,7 +89,14 @@ public final class ReactorGroup {
     }
   }
 
-  /** Waits for every reactor's loop to end; answers false on timeout. */
+  /**
+   * Waits for every reactor's loop to end; answers false on timeout.
+   *
+   * @param timeout how long to wait
+   * @param unit the unit of {@code timeout}
+   * @return true when every loop ended, false on timeout
+   * @throws InterruptedException when this thread is interrupted while waiting
+   */
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     long deadline = System.nanoTime() + unit.toNanos(timeout);
     for (Reactor r : reactors) {

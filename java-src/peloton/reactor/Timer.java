@@ -19,7 +19,11 @@ public final class Timer implements Comparable<Timer> {
     this.task = task;
   }
 
-  /** Keeps the task from running; answers false when it already ran or was cancelled. */
+  /**
+   * Keeps the task from running; answers false when it already ran or was cancelled.
+   *
+   * @return true when this call kept the task from running
+   */
   public boolean cancel() {
     if (cancelled || fired) {
       return false;
@@ -29,12 +33,20 @@ public final class Timer implements Comparable<Timer> {
     return true;
   }
 
-  /** True once cancelled. */
+  /**
+   * True once cancelled.
+   *
+   * @return true once cancelled
+   */
   public boolean isCancelled() {
     return cancelled;
   }
 
-  /** True once the task has been started. */
+  /**
+   * True once the task has been started.
+   *
+   * @return true once the task has been started
+   */
   public boolean hasFired() {
     return fired;
   }

@@ -211,3 +211,44 @@
                               (catch java.net.SocketTimeoutException _ true)))
                 (recur))))
           (is (true? (deref w 10000 :timeout)) "reading drains it"))))))
+
+(defn- raw-exchange
+  "Sends `request` on a fresh socket and answers everything the server sent
+  until it closed (the request asks for Connection: close)."
+  ^String [port ^String request]
+  (with-open [sock (Socket. "127.0.0.1" (int port))]
+    (.setSoTimeout sock 5000)
+    (doto (.getOutputStream sock)
+      (.write (.getBytes request StandardCharsets/ISO_8859_1))
+      (.flush))
+    (String. (.readAllBytes (.getInputStream sock)) StandardCharsets/ISO_8859_1)))
+
+(deftest routes-and-ring-see-the-normalized-path-and-target-host
+  (with-server [srv (httpd/serve! {:port 0 :reactors 1}
+                                  [:GET #"^/admin" (fn [conn] (httpd/send-html! conn "ADMIN"))]
+                                  [:GET #"^/(p)ublic$" (fn [conn g]
+                                                         (httpd/send-html!
+                                                          conn (str g " " (httpd/request-path conn)
+                                                                    " " (httpd/request-uri conn))))])]
+    (let [port (httpd/port srv)
+          r (raw-exchange port "GET /admin/../public HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")]
+      (is (str/ends-with? r "p /public /admin/../public") r)
+      (is (str/includes? (raw-exchange port "GET /%61dmin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                         "ADMIN"))
+      (is (str/starts-with? (raw-exchange port "GET /../x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                            "HTTP/1.1 400 "))))
+  (let [seen (promise)]
+    (with-server [srv (httpd/serve-ring! {:port 0 :reactors 1}
+                                         (fn [req]
+                                           (deliver seen (dissoc req :peloton/conn :body))
+                                           {:status 200 :body "ok"}))]
+      (let [r (raw-exchange (httpd/port srv)
+                            (str "GET http://example.org:8443/a/./b/%7Ec?q=1 HTTP/1.1\r\n"
+                                 "Host: other:81\r\nConnection: close\r\n\r\n"))
+            req (deref seen 1000 nil)]
+        (is (str/starts-with? r "HTTP/1.1 200 "))
+        (is (= "example.org" (:server-name req)))
+        (is (= 8443 (:server-port req)))
+        (is (= "/a/b/~c" (:uri req)))
+        (is (= "q=1" (:query-string req)))
+        (is (= "http://example.org:8443/a/./b/%7Ec?q=1" (:peloton/raw-uri req)))))))

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import clojure.java.api.Clojure;
 import clojure.lang.ArityException;
 import clojure.lang.ExceptionInfo;
 import clojure.lang.IDeref;
@@ -13,10 +14,17 @@ import clojure.lang.IFn;
 import clojure.lang.PersistentArrayMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The Clojure-facing side of futs and streams: what Clojure code sees through IFn and IDeref. */
 class FnFutTest {
+
+  /** Clojure's runtime must load before its Compiler (which ArityException touches). */
+  @BeforeAll
+  static void loadClojure() {
+    Clojure.var("clojure.core", "+");
+  }
 
   @Test
   void invokeDeliversAndThrowsWhenAlreadyDelivered() {

@@ -16,16 +16,16 @@ class StreamTest {
 
   @Test
   void putBeyondBufferWaitsForTake() {
-    Stream s = new Stream(2);
+    Stream<Object> s = new Stream<>(2);
     assertEquals(true, s.put(1).value());
     assertEquals(true, s.put(2).value());
-    Fut third = s.put(3);
+    Fut<Boolean> third = s.put(3);
     assertFalse(third.isDone());
     assertEquals(1, s.take().value());
     assertEquals(true, third.value());
     assertEquals(2, s.take().value());
     assertEquals(3, s.take().value());
-    Fut waiting = s.take();
+    Fut<Object> waiting = s.take();
     assertFalse(waiting.isDone());
     s.put(null);
     assertTrue(waiting.isDone());
@@ -34,8 +34,8 @@ class StreamTest {
 
   @Test
   void zeroCapacityIsARendezvous() {
-    Stream s = new Stream(0);
-    Fut p = s.put("x");
+    Stream<Object> s = new Stream<>(0);
+    Fut<Boolean> p = s.put("x");
     assertFalse(p.isDone());
     assertEquals("x", s.take().value());
     assertEquals(true, p.value());
@@ -43,8 +43,8 @@ class StreamTest {
 
   @Test
   void closeDrainsThenEof() {
-    Stream s = new Stream(4);
-    Fut waiting = new Stream(1).take();
+    Stream<Object> s = new Stream<>(4);
+    Fut<Object> waiting = new Stream<>(1).take();
     s.put("a");
     s.close();
     assertEquals(false, s.put("b").value());
@@ -53,34 +53,34 @@ class StreamTest {
     assertSame(Stream.EOF, s.take().value());
     assertFalse(waiting.isDone());
 
-    Stream t = new Stream();
-    Fut pendingTake = t.take();
+    Stream<Object> t = new Stream<>();
+    Fut<Object> pendingTake = t.take();
     t.close();
     assertSame(Stream.EOF, pendingTake.value());
   }
 
   @Test
   void errorReachesConsumerAfterBufferedValues() {
-    Stream s = new Stream(4);
+    Stream<Object> s = new Stream<>(4);
     RuntimeException boom = new RuntimeException("boom");
     s.put(1);
     s.error(boom);
     assertEquals(1, s.take().value());
     assertSame(boom, s.take().error());
-    Stream t = new Stream();
-    Fut pending = t.take();
+    Stream<Object> t = new Stream<>();
+    Fut<Object> pending = t.take();
     t.error(boom);
     assertSame(boom, pending.error());
   }
 
   @Test
   void consumeWaitsForFutsAndStopsOnError() {
-    Stream s = new Stream(8);
+    Stream<Object> s = new Stream<>(8);
     List<Object> seen = new ArrayList<>();
-    AtomicReference<Fut> gate = new AtomicReference<>();
-    Fut done = s.consume(v -> {
+    AtomicReference<Fut<Object>> gate = new AtomicReference<>();
+    Fut<Boolean> done = s.consume(v -> {
       seen.add(v);
-      Fut g = new Fut();
+      Fut<Object> g = new Fut<>();
       gate.set(g);
       return g;
     });
@@ -94,11 +94,11 @@ class StreamTest {
     gate.get().deliver(null);
     assertEquals(true, done.value());
 
-    Stream e = new Stream(8);
+    Stream<Object> e = new Stream<>(8);
     IllegalStateException bad = new IllegalStateException();
     e.put(1);
     e.put(2);
-    Fut failed = e.consume(v -> {
+    Fut<Boolean> failed = e.consume(v -> {
       throw bad;
     });
     assertSame(bad, failed.error());
@@ -107,13 +107,13 @@ class StreamTest {
 
   @Test
   void consumeOfManyBufferedValuesIsStackSafe() {
-    Stream s = new Stream(1_000_000);
+    Stream<Object> s = new Stream<>(1_000_000);
     for (int i = 0; i < 1_000_000; i++) {
       s.put(i);
     }
     s.close();
     long[] sum = {0};
-    Fut done = s.consume(v -> {
+    Fut<Boolean> done = s.consume(v -> {
       sum[0] += (Integer) v;
       return null;
     });
@@ -124,7 +124,7 @@ class StreamTest {
   @Test
   void producerAndConsumerThreadsMoveValuesInOrder() throws Exception {
     int n = 100_000;
-    Stream s = new Stream(64);
+    Stream<Object> s = new Stream<>(64);
     Thread producer = new Thread(() -> {
       for (int i = 0; i < n; i++) {
         // Waiting on each put is the backpressure a blocking producer would use.
@@ -136,7 +136,7 @@ class StreamTest {
     CountDownLatch finished = new CountDownLatch(1);
     int[] next = {0};
     Thread consumer = new Thread(() -> {
-      Fut done = s.consume(v -> {
+      Fut<Boolean> done = s.consume(v -> {
         if ((Integer) v != next[0] && problem.get() == null) {
           problem.set("expected " + next[0] + " got " + v);
         }
@@ -156,9 +156,9 @@ class StreamTest {
 
   @Test
   void cancelAnswersAPendingPutWithFalseAndDropsWhatIsBuffered() {
-    Stream s = new Stream(1);
+    Stream<Object> s = new Stream<>(1);
     assertEquals(true, s.put("a").value());
-    Fut waiting = s.put("b");
+    Fut<Boolean> waiting = s.put("b");
     assertFalse(waiting.isDone());
     s.cancel();
     assertEquals(false, waiting.value());
@@ -167,23 +167,23 @@ class StreamTest {
     assertTrue(s.isClosed());
     assertTrue(s.isDrained());
 
-    Stream t = new Stream(1);
-    Fut pendingTake = t.take();
+    Stream<Object> t = new Stream<>(1);
+    Fut<Object> pendingTake = t.take();
     t.cancel();
     assertSame(Stream.EOF, pendingTake.value());
   }
 
   @Test
   void closeStillLetsTheConsumerDrainPendingPutsAndCancelAfterCloseDropsThem() {
-    Stream s = new Stream(1);
+    Stream<Object> s = new Stream<>(1);
     s.put("a");
-    Fut waiting = s.put("b");
+    Fut<Boolean> waiting = s.put("b");
     s.close();
     assertFalse(waiting.isDone());
     assertEquals("a", s.take().value());
     assertEquals(true, waiting.value());
-    Stream t = new Stream(0);
-    Fut p = t.put("y");
+    Stream<Object> t = new Stream<>(0);
+    Fut<Boolean> p = t.put("y");
     t.close();
     t.cancel();
     assertEquals(false, p.value());

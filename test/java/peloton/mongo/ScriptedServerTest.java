@@ -189,6 +189,40 @@ class ScriptedServerTest {
     assertEquals(1, getMores.get());
   }
 
+  @Test
+  void aJavaCursorIsReadTheDriversWayAndCancellingItKillsTheServersCursor() throws Exception {
+    CountDownLatch killed = new CountDownLatch(1);
+    AtomicInteger getMores = new AtomicInteger();
+    ScriptedServer s = server((r, name) -> {
+      switch (name) {
+        case "isMaster": return hello();
+        case "find":
+          return doc(k("cursor"), doc(k("id"), 78L, k("ns"), "a.b",
+              k("firstBatch"), List.of(doc(k("i"), 0), doc(k("i"), 1L))), k("ok"), 1.0);
+        case "getMore":
+          getMores.incrementAndGet();
+          return doc(k("cursor"), doc(k("id"), 78L, k("ns"), "a.b",
+              k("nextBatch"), List.of(doc(k("i"), 2), doc(k("i"), 3))), k("ok"), 1.0);
+        case "killCursors":
+          assertEquals(List.of(78L), ((Map<?, ?>) r.body).get(k("cursors")));
+          killed.countDown();
+          return doc(k("ok"), 1.0);
+        default: return null;
+      }
+    });
+    MongoClient c = connect(opts(s));
+    peloton.fut.Stream<org.bson.Document> st = c.collection("a.b").find().batchSize(2).cursor()
+        .get(5, TimeUnit.SECONDS);
+    org.bson.Document first = st.next().get(5, TimeUnit.SECONDS);
+    assertEquals(new org.bson.Document("i", 0), first);
+    assertEquals(Integer.class, first.get("i").getClass());
+    assertEquals(Long.class, st.next().get(5, TimeUnit.SECONDS).get("i").getClass());
+    st.cancel();
+    assertTrue(killed.await(5, TimeUnit.SECONDS));
+    // Two takes made room for two documents: at most the two getMores that filled it.
+    assertTrue(getMores.get() <= 2, "getMores: " + getMores.get());
+  }
+
   // ---------------------------------------------------------------- SCRAM
 
   private static byte[] hmac(String alg, byte[] key, byte[] data) throws Exception {
