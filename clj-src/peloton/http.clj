@@ -27,7 +27,8 @@
 
   Times (`:timeout`, `:connect-timeout`, `:idle-timeout`) are in seconds,
   fractions allowed, as everywhere in `peloton.reactor` and `peloton.httpd`."
-  (:require [peloton.options :as options])
+  (:require [peloton.options :as options]
+            [peloton.ws :as ws])
   (:import (java.nio.charset StandardCharsets)
            (java.util LinkedHashMap Map)
            (java.util.function Function)
@@ -212,3 +213,19 @@
   "`request!` with `:method :post`: `:params` become a form body."
   [url & {:as opts}]
   (request! url (assoc opts :method :post)))
+
+(defn websocket!
+  "Opens a WebSocket to `url` (\"ws://host[:port]/path\") and answers a fut of
+  the socket (see `peloton.ws`: `send!`, `close!` ...). `listener` is a map of
+  `:on-open` `:on-message` `:on-ping` `:on-pong` `:on-error` `:on-close`
+  functions, a Ring Listener, or nil for a socket read and written through the
+  streams `(peloton.ws/in s)` and `(peloton.ws/out s)`. Options, as a map or as
+  keyword arguments: `:headers`, `:subprotocols`, `:compression?` (true:
+  offer permessage-deflate), `:handshake-timeout` (10 s), and the limits of
+  `peloton.ws`. Failures fail the fut with ex-data `{:kind k :url u}`, `k` one
+  of `:refused`, `:reset`, `:timeout`, `:handshake` (with the refusal's
+  `:status`) or `:malformed`."
+  [url listener & opts]
+  (ws/connect! url listener (if (map? (first opts))
+                              (first opts)
+                              (options/kv-map "websocket!" opts))))

@@ -24,7 +24,9 @@
   (:require [clojure.string :as str]
             [clojure.tools.logging :as log]
             [peloton.options :as options]
-            [peloton.util :as util])
+            [peloton.sse :as sse]
+            [peloton.util :as util]
+            [peloton.ws :as ws])
   (:import (java.io File InputStream)
            (java.nio ByteBuffer)
            (java.util.concurrent Executor TimeUnit)
@@ -621,6 +623,7 @@
      :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
      :headers (request-headers conn)
      :body (.bodyInputStream conn)
+     :websocket? (ws/upgrade-request? conn)
      :peloton/conn conn
      :peloton/raw-uri (.uri conn)}))
 
@@ -653,7 +656,10 @@
   "Sends a Ring response map on `conn`. The body may be a String, bytes, an
   InputStream, a File (sent with sendfile), a seq of strings, nil, or beyond
   Ring a `peloton.fut.Stream` (sent chunked, with backpressure). The response
-  itself may be a fut of a response map."
+  itself may be a fut of a response map. A WebSocket response (Ring SPEC 1.11:
+  `:ring.websocket/listener`, optional `:ring.websocket/protocol`) upgrades the
+  connection (see `peloton.ws`); one made by `peloton.sse/response` streams
+  Server-Sent Events."
   [^Exchange conn response]
   (if (instance? Fut response)
     (.onComplete ^Fut response
@@ -662,6 +668,12 @@
                      (if err
                        (.handlerFailed conn err)
                        (send-ring-response! conn v)))))
+    (cond
+      (contains? response :ring.websocket/listener)
+      (ws/upgrade! conn (:ring.websocket/listener response)
+                   (if-let [p (:ring.websocket/protocol response)] {:protocol p} {}))
+      (contains? response ::sse/events) (sse/send-ring-response! conn response)
+      :else
     (let [{:keys [status headers body]} response]
       (.status conn (int (or status 200)))
       (set-ring-headers! conn headers)
@@ -686,7 +698,7 @@
                         (doseq [x body] (.sendChunk conn (str x)))
                         (.finishChunked conn))
         :else (throw (IllegalArgumentException.
-                      (str "unsupported Ring body type: " (class body))))))))
+                      (str "unsupported Ring body type: " (class body)))))))))
 
 (defn ring-handler
   "Adapts a Ring handler to a Peloton handler of `conn` (usable with

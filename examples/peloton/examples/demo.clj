@@ -17,11 +17,13 @@
   (:require [clojure.java.io :as io]
             [clojure.string :as str]
             [clojure.tools.logging :as log]
-            [peloton.fut :refer [dofut fut deliver! fail! recover]]
+            [peloton.fut :refer [dofut fut deliver! fail! recover on-complete!]]
             [peloton.httpd :as httpd]
             [peloton.mongo :as mongo]
             [peloton.reactor :as reactor]
             [peloton.repl :as repl]
+            [peloton.sse :as sse]
+            [peloton.ws :as ws]
             [web-example])
   (:import (de.bwaldvogel.mongo MongoServer)
            (de.bwaldvogel.mongo.backend.h2 H2Backend)
@@ -77,6 +79,8 @@
          "sent as chunks of one never-ending response</li>"
          "<li><a href=\"/files/\">/files/</a>: static files with Range and sendfile</li>"
          "<li><a href=\"/blog\">/blog</a>: a small blog on MongoDB, written with <code>dofut</code></li>"
+         "<li><a href=\"/live\">/live</a>: a chat where a post appears at once in every open page "
+         "(WebSocket), with a feed of the same posts (Server-Sent Events)</li>"
          "</ul>")))
 
 ;; ---- the counter ----
@@ -182,19 +186,89 @@
                          _ (mongo/delete! client posts-coll {:_id (ObjectId. ^String id)})]
                    (httpd/see-other! conn "/blog"))))
 
+;; ---- live: a chat over WebSocket, and the same posts as Server-Sent Events ----
+
+(def ^:private live-script
+  "The live page's script: posts go up the WebSocket, every page's socket gets
+  each post back, and the EventSource feed lists them too. Text only, shown as
+  text (textContent), never as markup."
+  "
+var state = document.getElementById('status'); // (a global named status would be window.status)
+var ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/live/socket');
+ws.onopen = function () { state.textContent = 'connected'; };
+ws.onclose = function () { state.textContent = 'disconnected'; };
+ws.onmessage = function (e) {
+  var li = document.createElement('li'); li.textContent = e.data;
+  document.getElementById('messages').appendChild(li);
+};
+document.getElementById('say').onsubmit = function (e) {
+  e.preventDefault();
+  var input = document.getElementById('text');
+  if (input.value) { ws.send(input.value); input.value = ''; }
+};
+var feed = new EventSource('/live/events');
+feed.addEventListener('post', function (e) {
+  var li = document.createElement('li'); li.textContent = e.data;
+  document.getElementById('feed').appendChild(li);
+});
+feed.onopen = function () { document.getElementById('feed-status').textContent = 'listening'; };
+")
+
+(defn on-live
+  "GET /live : the chat page."
+  [conn]
+  (httpd/send-html!
+   conn
+   (page "Live"
+         "<h1>Live</h1><p>Open this page in two windows: a post made in one appears at once "
+         "in both. <span id=\"status\">connecting</span></p>"
+         "<form id=\"say\"><input id=\"text\" maxlength=\"500\" autocomplete=\"off\"> "
+         "<button type=\"submit\">Post</button></form>"
+         "<h2>Over WebSocket</h2><ul id=\"messages\"></ul>"
+         "<h2>Server-Sent Events feed <small id=\"feed-status\"></small></h2><ul id=\"feed\"></ul>"
+         "<script>" live-script "</script>")))
+
+(defn- broadcast!
+  "Sends `text` to every open live socket and every live feed."
+  [live text]
+  (let [{:keys [sockets feeds]} @live]
+    (doseq [s sockets] (ws/send! s text))
+    (doseq [es feeds] (sse/send! es {:event "post" :data text}))))
+
+(defn on-live-socket
+  "GET /live/socket : the chat's WebSocket; each text message goes to everyone."
+  [conn live]
+  (ws/upgrade! conn {:on-open (fn [s] (swap! live update :sockets (fnil conj #{}) s))
+                     :on-message (fn [_ m] (when (string? m) (broadcast! live m)))
+                     :on-close (fn [s _ _] (swap! live update :sockets disj s))}
+               {:max-message-size 4096 :ping-interval 30}))
+
+(defn on-live-events
+  "GET /live/events : the chat's posts as Server-Sent Events."
+  [conn live]
+  (let [es (sse/start! conn {:heartbeat 15})]
+    (swap! live update :feeds (fnil conj #{}) es)
+    (on-complete! (sse/closed es)
+                  (fn [_ _] (swap! live update :feeds disj es)))))
+
 ;; ---- the application ----
 
 (defn routes
   "The demo's routes. Handlers are vars so REPL redefinitions take effect;
-  `db` is a fut of the MongoDB client, `files` the static file handler."
-  [db files]
+  `db` is a fut of the MongoDB client, `files` the static file handler, `live`
+  an atom of the live page's open sockets and feeds."
+  ([db files] (routes db files (atom {})))
+  ([db files live]
   [[:GET #"^/$" #'on-index]
    [:GET #"^/chunked$" #'on-chunked]
    [:GET #"^/files$" (fn [conn] (httpd/see-other! conn "/files/"))]
    [:GET #"^/files/(.*)$" files]
    [:GET #"^/blog$" #'on-blog db]
    [:POST #"^/blog$" #'on-create-post db]
-   [:POST #"^/blog/([0-9a-f]{24})/delete$" #'on-delete-post db]])
+   [:POST #"^/blog/([0-9a-f]{24})/delete$" #'on-delete-post db]
+   [:GET #"^/live$" #'on-live]
+   [:GET #"^/live/socket$" #'on-live-socket live]
+   [:GET #"^/live/events$" #'on-live-events live]]))
 
 (defn default-files-dir
   "The demo's static files: examples/demo-files as found on the classpath (a

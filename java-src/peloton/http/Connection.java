@@ -141,6 +141,11 @@ final class Connection implements Reactor.IoHandler, BodySink {
     }
   }
 
+  /** Reads what already arrived on a just-accepted connection, before the selector reports it. */
+  void onReadyEarly() {
+    onReadable();
+  }
+
   // All socket reads and writes go through readSome / writeSome / transferSome, and those
   // through the transport (plain or TLS): the protocol code does not know which.
   private int readSome(ByteBuffer in) throws IOException {
@@ -189,9 +194,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
   }
 
   private void onPeerEof() {
-    if (exchange == null && headStart == 0 && queued > 0 && state != S_BODY) {
+    if (lingerAfterWrite || (exchange == null && headStart == 0 && queued > 0 && state != S_BODY)) {
       // The client sent everything and half-closed: let the answer out, then close.
       closeAfterWrite = true;
+      lingerAfterWrite = false; // nothing more will come: no need to linger
       state = S_DONE;
       setInterest(SelectionKey.OP_READ, false);
       flush();
@@ -611,8 +617,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
       bodyStream.error(new IOException("the request body arrived too slowly: " + why));
       bodyStream = null;
     }
-    if (discarding || (exchange != null && exchange.isStarted())) {
-      close(); // an answer is already on its way: no room for a 408
+    if (discarding) {
+      lingerAfterAnswer(); // answered already: let that answer out, then go
+    } else if (exchange != null && exchange.isStarted()) {
+      close(); // an answer is under way: no room for a 408
     } else {
       reject(408, "Request Timeout: the body arrived too slowly");
     }
@@ -907,7 +915,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
    * Hands the channel over to another protocol (WebSocket after a 101) once the current
    * exchange's answer is complete and written: this connection then stops reading, forgets the
    * channel without closing it, leaves the server's books and gives {@code t} the channel, its
-   * key and what was read past the request. If the client goes away first, nothing is handed.
+   * key and what was read past the request. If the client goes away first, {@code t} gets nulls.
    * Call on the reactor thread, before the answer completes.
    */
   void handOver(Taker t) {
@@ -936,6 +944,11 @@ final class Connection implements Reactor.IoHandler, BodySink {
       return;
     }
     state = S_CLOSED;
+    if (taker != null) {
+      Taker t = taker; // the client left before the hand-over: say so, or the taker waits forever
+      taker = null;
+      t.take(null, null, null);
+    }
     if (exchange != null) {
       exchange.markFinished();
       exchange = null;

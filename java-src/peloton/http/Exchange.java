@@ -777,6 +777,34 @@ public final class Exchange {
     sendStatus(code, text);
   }
 
+  /** Receives a connection handed over by {@link #detach}. */
+  @FunctionalInterface
+  public interface Takeover {
+    /**
+     * Called on the reactor thread once the answer (the 101) is written, with the channel's
+     * selection key (it has no interest ops: attach a handler of your own and set the ops) and
+     * the bytes the client sent after the request head; {@code key} is null when the client went
+     * away first.
+     */
+    void take(java.nio.channels.SelectionKey key, ByteBuffer leftover);
+  }
+
+  /**
+   * Hands the connection to another protocol after this exchange's answer, as a WebSocket
+   * upgrade does: call it before {@link #send()} of the 101. Once the answer is written the
+   * server lets go of the channel without closing it and calls {@code to}.
+   */
+  public void detach(Takeover to) {
+    if (!onReactor(() -> detach(to))) {
+      return;
+    }
+    if (finished) {
+      to.take(null, null);
+      return;
+    }
+    conn.handOver((ch, key, rest) -> to.take(key, rest));
+  }
+
   boolean bodyAllowed() {
     return !headOnly && status != 204 && status != 304 && status >= 200;
   }

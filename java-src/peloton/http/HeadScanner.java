@@ -51,6 +51,9 @@ final class HeadScanner {
 
     private final int maxFields;
     private final boolean bareLf, unfold, pooled;
+    // the pool of the thread that last borrowed, so the hot path skips the ThreadLocal lookup
+    private Pool pool;
+    private Thread poolThread;
 
     /** Head bytes: [0, len) read, [0, pos) scanned; null while a pooled scanner holds none. */
     byte[] buf;
@@ -81,8 +84,17 @@ final class HeadScanner {
         }
     }
 
+    private Pool pool() {
+        Thread t = Thread.currentThread();
+        if (poolThread != t) {
+            pool = POOLS.get();
+            poolThread = t;
+        }
+        return pool;
+    }
+
     private void acquire() {
-        Pool p = POOLS.get();
+        Pool p = pool();
         if (p.count > 0) {
             int i = --p.count;
             buf = p.bufs[i];
@@ -101,7 +113,7 @@ final class HeadScanner {
      */
     void release() {
         if (!pooled || buf == null) return;
-        Pool p = POOLS.get();
+        Pool p = pool();
         if (p.count < Pool.SIZE && buf.length <= KEEP_BUF) {
             p.bufs[p.count] = buf;
             p.fieldArrays[p.count] = fields;

@@ -507,6 +507,11 @@ public final class HttpServer {
             c.handshakeDone();
           }
         });
+      } else {
+        // The request often arrived with (or right after) the handshake: reading it now saves a
+        // trip through the selector, and a connection answered and closed here never reaches
+        // epoll at all. When nothing is there yet this costs one read that answers 0.
+        c.onReadyEarly();
       }
     } catch (IOException e) {
       log.debug("cannot set up a connection: {}", e.toString());

@@ -9,9 +9,12 @@ import peloton.fut.Fut;
 import peloton.reactor.Reactor;
 
 /**
- * The connections to one server: at most {@code maxPoolSize}, spread over the client's reactors.
- * {@link #acquire()} answers a fut of a connection for one request (an idle one, a new one while
- * under the limit, else the next one released, waiting at most {@code waitQueueTimeoutMs}, with at
+ * The connections to one server: at most {@code maxPoolSize} (0: no limit). Each connection lives
+ * on one reactor. {@link #acquire()} called on a reactor thread prefers a connection of that
+ * reactor (an idle one, else a new one opened there while under the limit), so the reply's
+ * callbacks run on the thread that asked, with no hop (an HTTP handler's exchange stays on its
+ * reactor); called from another thread it opens connections round robin over the client's
+ * reactors. Otherwise it takes any idle connection, else the next one released, waiting at most {@code waitQueueTimeoutMs}, with at
  * most {@code maxWaitQueueSize} waiting: one timer for the whole queue, not one per waiter);
  * {@link #release} gives it back. {@link #clear()} retires
  * every connection made so far (after a network error: they probably share its fate). One short
@@ -55,20 +58,32 @@ public final class ConnectionPool {
   /** A fut of a connection to use for one request and then {@link #release}. */
   public Fut<MongoConnection> acquire() {
     Waiter w = null;
+    Reactor opener = null;
     boolean scheduleSweep = false;
     synchronized (this) {
       if (closed) {
         return Fut.failed(new MongoConnectionException(address, "client is closed"));
       }
-      MongoConnection c;
-      while ((c = idle.pollLast()) != null) {
-        if (c.isOpen() && c.generation == generation) {
+      Reactor here = Reactor.current();
+      MongoConnection any = null;
+      for (java.util.Iterator<MongoConnection> it = idle.descendingIterator(); it.hasNext();) {
+        MongoConnection c = it.next();
+        if (!c.isOpen() || c.generation != generation) {
+          it.remove();
+          c.close(); // only queues the close on its reactor
+        } else if (here == null || c.reactor() == here) {
+          it.remove();
           return Fut.of(c);
+        } else if (any == null) {
+          any = c;
         }
-        c.close();
       }
-      if (total < options.maxPoolSize) {
+      if (total < limit()) {
         total++;
+        opener = here;
+      } else if (any != null) {
+        idle.remove(any);
+        return Fut.of(any);
       } else if (waiters.size() < options.maxWaitQueueSize) {
         w = new Waiter(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.waitQueueTimeoutMs));
         waiters.add(w);
@@ -80,7 +95,7 @@ public final class ConnectionPool {
       }
     }
     if (w == null) {
-      return openNew();
+      return openNew(opener);
     }
     if (scheduleSweep) {
       reactors[0].schedule(options.waitQueueTimeoutMs, TimeUnit.MILLISECONDS, this::sweep);
@@ -113,13 +128,18 @@ public final class ConnectionPool {
     }
   }
 
-  /** Opens a connection already counted in {@code total}. */
-  private Fut openNew() {
+  /** The most connections: maxPoolSize, where 0 means no limit. */
+  private int limit() {
+    return options.maxPoolSize == 0 ? Integer.MAX_VALUE : options.maxPoolSize;
+  }
+
+  /** Opens a connection already counted in {@code total}, on {@code on} (null: the next of the client's). */
+  private Fut openNew(Reactor on) {
     long gen;
     synchronized (this) {
       gen = generation;
     }
-    Reactor r = reactors[Math.floorMod(nextReactor.getAndIncrement(), reactors.length)];
+    Reactor r = on != null ? on : reactors[Math.floorMod(nextReactor.getAndIncrement(), reactors.length)];
     MongoConnection[] self = new MongoConnection[1];
     Fut f = MongoConnection.open(r, address, options, gen, () -> onClosed(self[0]));
     Fut result = new Fut();
@@ -154,13 +174,13 @@ public final class ConnectionPool {
       if (c != null) {
         idle.remove(c);
       }
-      if (!closed && !waiters.isEmpty() && total < options.maxPoolSize) {
+      if (!closed && !waiters.isEmpty() && total < limit()) {
         total++;
         openForWaiter = true;
       }
     }
     if (openForWaiter) {
-      openNew().onComplete((v, e) -> {
+      openNew(null).onComplete((v, e) -> {
         if (e == null) {
           release((MongoConnection) v);
         }

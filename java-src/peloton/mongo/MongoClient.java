@@ -165,6 +165,11 @@ public final class MongoClient implements AutoCloseable {
    */
   @SuppressWarnings("unchecked")
   public static Fut<MongoClient> connect(MongoOptions options, Reactor... reactors) {
+    try {
+      options.checkAuth();
+    } catch (IllegalArgumentException e) {
+      return Fut.failed(e);
+    }
     if (options.srvHost != null && options.hosts.isEmpty()) {
       options.tlsConfig(); // bad TLS options fail at once, before DNS
       Fut<MongoClient> f = new Fut<>();
@@ -262,8 +267,6 @@ public final class MongoClient implements AutoCloseable {
     }
   }
 
-  /** Reads may go to any member whose hello answered within this of the fastest (the spec's default). */
-  private static final long LOCAL_THRESHOLD_NANOS = 15_000_000L;
 
   /** A fut of the pool of the primary (where writes and primary reads go). */
   Fut selectServer() {
@@ -330,7 +333,7 @@ public final class MongoClient implements AutoCloseable {
             fastest = Math.min(fastest, m.rttNanos);
           }
         }
-        return fastest == Long.MAX_VALUE ? null : anyOf(ms, true, fastest + LOCAL_THRESHOLD_NANOS);
+        return fastest == Long.MAX_VALUE ? null : anyOf(ms, true, fastest + options.localThresholdMs * 1_000_000L);
       }
     }
   }
@@ -468,6 +471,7 @@ public final class MongoClient implements AutoCloseable {
   /** {@link #runOn(ConnectionPool, Object, ReadPreference)}; {@code java}: the reply is an {@code org.bson.Document}. */
   private Fut runOn(ConnectionPool p, Object body, ReadPreference rp, boolean java) {
     Fut r = new Fut();
+    Reactor caller = Reactor.current();
     p.acquire().onComplete((c, e) -> {
       if (e != null) {
         onFailure(p, e);
@@ -480,9 +484,12 @@ public final class MongoClient implements AutoCloseable {
         p.release(conn);
         if (e2 != null) {
           onFailure(p, e2);
-          r.fail(e2);
+        }
+        if (caller == null || caller.inReactorThread()) {
+          r.complete(v, e2);
         } else {
-          r.deliver(v);
+          // A connection of another reactor served it: answer where the operation started.
+          caller.execute(() -> r.complete(v, e2));
         }
       });
     });
@@ -540,20 +547,62 @@ public final class MongoClient implements AutoCloseable {
   /** {@link #read(Object, ReadPreference)}; {@code java}: the reply is an {@code org.bson.Document}. */
   Fut read(Object body, ReadPreference rp, boolean java) {
     ReadPreference pref = rp == null ? options.readPreference : rp;
-    Fut r = new Fut();
-    selectForRead(pref).onComplete((p, e) -> {
-      if (e != null) {
-        r.fail(e);
-      } else {
-        runOn((ConnectionPool) p, body, pref, java).onComplete(r::complete);
-      }
+    return readFirst(body, pref, new ConnectionPool[1], java);
+  }
+
+  /**
+   * Runs a read command (not a getMore) on a server {@code pref} allows, the pool used left in
+   * {@code used[0]}. With retryReads (the default) a network error or a retryable server error
+   * is retried once, on a server selected again (the retryable reads spec).
+   */
+  private Fut<Object> readFirst(Object body, ReadPreference pref, ConnectionPool[] used, boolean java) {
+    Object b = ((Map<?, ?>) body).containsKey(LIST_COLLECTIONS) ? body : withReadConcern(body);
+    Fut<Object> first = selectForRead(pref).then(pv -> {
+      used[0] = (ConnectionPool) pv;
+      return runOn(used[0], b, pref, java);
     });
-    return r;
+    if (!options.retryReads) {
+      return first;
+    }
+    return first.recoverWith((Throwable e) -> {
+      if (closed || !retryable(e)) {
+        throw sneaky(e);
+      }
+      log.debug("retrying a read once after {}", e.toString());
+      return selectForRead(pref).then(pv -> {
+        used[0] = (ConnectionPool) pv;
+        return runOn(used[0], b, pref, java);
+      });
+    });
+  }
+
+  private static final Keyword READ_CONCERN = k("readConcern");
+
+  private Object withReadConcern(Object body) {
+    return options.readConcern == null || !(body instanceof IPersistentMap) ? body
+        : ((IPersistentMap) body).assoc(READ_CONCERN, options.readConcern);
+  }
+
+  /** The server errors the retryable reads and writes specs retry (plus any network error). */
+  private static final java.util.Set<Integer> RETRYABLE_CODES = java.util.Set.of(11600, 11602, 10107, 13435,
+      13436, 189, 91, 7, 6, 89, 9001, 262, 134);
+
+  static boolean retryable(Throwable e) {
+    if (e instanceof MongoConnectionException) {
+      if (e.getCause() instanceof MongoProtocolException) {
+        return false; // the server sent bytes that break the protocol: not a passing network fault
+      }
+      String m = e.getMessage();
+      return m == null || !(m.contains("no connection free") || m.contains("client is closed")
+          || m.contains("too many operations waiting"));
+    }
+    return e instanceof MongoCommandException && RETRYABLE_CODES.contains(((MongoCommandException) e).code());
   }
 
   /** Runs {@code f} with a connection of the selected server, released when its fut completes. */
   private Fut withConnection(Function<MongoConnection, Fut> f) {
     Fut r = new Fut();
+    Reactor caller = Reactor.current();
     selectServer().onComplete((pv, e0) -> {
       if (e0 != null) {
         r.fail(e0);
@@ -578,7 +627,11 @@ public final class MongoClient implements AutoCloseable {
           if (e2 != null) {
             onFailure(p, e2);
           }
-          r.complete(v, e2);
+          if (caller == null || caller.inReactorThread()) {
+            r.complete(v, e2);
+          } else {
+            caller.execute(() -> r.complete(v, e2)); // back where the operation started
+          }
         });
       });
     });
@@ -1215,13 +1268,11 @@ public final class MongoClient implements AutoCloseable {
    */
   Fut drainCursor(String db, Object body, int limit, int batchSize, ReadPreference rp, boolean java) {
     ReadPreference pref = rp == null ? options.readPreference : rp;
-    return selectForRead(pref).then(pv -> {
-      ConnectionPool p = (ConnectionPool) pv;
-      return runOn(p, body, pref, java).then(r -> {
-        Map<?, ?> reply = (Map<?, ?>) r;
-        String coll = cursorCollection(reply, null);
-        return drain(p, db, coll, reply, PersistentVector.EMPTY.asTransient(), 0, limit, batchSize, java);
-      });
+    ConnectionPool[] used = new ConnectionPool[1];
+    return readFirst(body, pref, used, java).then(r -> {
+      Map<?, ?> reply = (Map<?, ?>) r;
+      String coll = cursorCollection(reply, null);
+      return drain(used[0], db, coll, reply, PersistentVector.EMPTY.asTransient(), 0, limit, batchSize, java);
     });
   }
 
@@ -1256,14 +1307,12 @@ public final class MongoClient implements AutoCloseable {
   /** A fut of a stream of the cursor's documents; {@code java}: {@code org.bson.Document}s. */
   Fut cursorStream(String db, Object body, int limit, int batchSize, ReadPreference rp, boolean java) {
     ReadPreference pref = rp == null ? options.readPreference : rp;
-    return selectForRead(pref).then(pv -> {
-      ConnectionPool p = (ConnectionPool) pv;
-      return runOn(p, body, pref, java).map(r -> {
-        Map<?, ?> reply = (Map<?, ?>) r;
-        Cursor c = new Cursor(this, p, db, cursorCollection(reply, null), limit, batchSize, java);
-        c.onBatch(reply);
-        return c.stream;
-      });
+    ConnectionPool[] used = new ConnectionPool[1];
+    return readFirst(body, pref, used, java).map(r -> {
+      Map<?, ?> reply = (Map<?, ?>) r;
+      Cursor c = new Cursor(this, used[0], db, cursorCollection(reply, null), limit, batchSize, java);
+      c.onBatch(reply);
+      return c.stream;
     });
   }
 

@@ -3,7 +3,10 @@ package peloton.mongo;
 import clojure.lang.Keyword;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -59,7 +62,8 @@ public final class MongoConnection {
   private static final Keyword USER = Keyword.intern("user");
 
   private final Reactor reactor;
-  private final InetSocketAddress address;
+  /** An unresolved host and port, or a unix domain socket path. */
+  private final SocketAddress address;
   private final String addressName;
   private final MongoOptions options;
   final long generation;
@@ -100,7 +104,7 @@ public final class MongoConnection {
     }
   }
 
-  private MongoConnection(Reactor reactor, InetSocketAddress address, String addressName,
+  private MongoConnection(Reactor reactor, SocketAddress address, String addressName,
       MongoOptions options, long generation, Runnable onClose) {
     this.reactor = reactor;
     this.address = address;
@@ -119,6 +123,14 @@ public final class MongoConnection {
   }
 
   static Fut open(Reactor reactor, String address, MongoOptions options, long generation, Runnable onClose) {
+    if (address.startsWith("/")) {
+      MongoConnection c = new MongoConnection(reactor, UnixDomainSocketAddress.of(address), address, options,
+          generation, onClose);
+      Fut f = new Fut();
+      c.ready = f;
+      reactor.dispatch(c::start);
+      return f;
+    }
     int colon = address.lastIndexOf(':');
     String host = address.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
@@ -137,24 +149,34 @@ public final class MongoConnection {
 
   private void start() {
     try {
-      java.net.InetAddress known = options.srvAddresses.get(address.getHostString());
-      InetSocketAddress resolved = known != null ? new InetSocketAddress(known, address.getPort())
-          : new InetSocketAddress(address.getHostString(), address.getPort());
-      if (resolved.isUnresolved()) {
-        throw new IOException("unknown host " + address.getHostString());
+      SocketAddress resolved;
+      if (address instanceof InetSocketAddress) {
+        InetSocketAddress a = (InetSocketAddress) address;
+        java.net.InetAddress known = options.srvAddresses.get(a.getHostString());
+        InetSocketAddress r = known != null ? new InetSocketAddress(known, a.getPort())
+            : new InetSocketAddress(a.getHostString(), a.getPort());
+        if (r.isUnresolved()) {
+          throw new IOException("unknown host " + a.getHostString());
+        }
+        resolved = r;
+        channel = SocketChannel.open();
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+      } else {
+        resolved = address; // a socket file: the JDK's unix domain sockets (Java 16+)
+        channel = SocketChannel.open(StandardProtocolFamily.UNIX);
       }
-      channel = SocketChannel.open();
       channel.configureBlocking(false);
-      channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
       if (options.connectTimeoutMs > 0) {
         connectTimer = reactor.schedule(options.connectTimeoutMs, TimeUnit.MILLISECONDS,
             () -> close(new MongoConnectionException(addressName,
                 "not connected and ready within " + options.connectTimeoutMs + " ms")));
       }
       TlsConfig tls = options.tlsConfig();
-      t = tls == null ? Transport.plain(channel)
-          : Transport.tls(channel, tls, address.getHostString(), address.getPort());
+      InetSocketAddress inet = address instanceof InetSocketAddress ? (InetSocketAddress) address : null;
+      // Over a unix socket the certificate is checked against "localhost".
+      t = tls == null ? Transport.plain(channel) : Transport.tls(channel, tls,
+          inet == null ? "localhost" : inet.getHostString(), inet == null ? 0 : inet.getPort());
       connectStart = System.nanoTime();
       boolean connected = channel.connect(resolved);
       key = reactor.register(channel, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, this::onReady);

@@ -2,8 +2,16 @@ package peloton.mongo;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoCredential;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import peloton.transport.TlsConfig;
 
 /**
@@ -12,7 +20,9 @@ import peloton.transport.TlsConfig;
  * {@link #toString()} never shows the password.
  */
 public final class MongoOptions {
-  /** Seed servers as "host:port". */
+  private static final Logger log = LoggerFactory.getLogger(MongoOptions.class);
+
+  /** Seed servers as "host:port", or the path of a unix domain socket (starting with "/"). */
   public final List<String> hosts = new ArrayList<>();
   /** Database for collection names without a "db." prefix ("test" unless the URI names one). */
   public String database = "test";
@@ -34,15 +44,38 @@ public final class MongoOptions {
   public int connectTimeoutMs = 10_000;
   /** Milliseconds to wait for a reply before the connection is closed (0: no limit). */
   public int socketTimeoutMs = 30_000;
-  /** Connections per server. */
+  /** Connections per server; 0 means no limit (as in the URI spec). */
   public int maxPoolSize = 10;
   /** Milliseconds to wait for a free connection. */
   public int waitQueueTimeoutMs = 10_000;
-  /** Operations allowed to wait for a free connection per server; more fail at once. */
-  public int maxWaitQueueSize = 1000;
+  /**
+   * Operations allowed to wait for a free connection per server; more fail at once. No limit by
+   * default (as the official drivers), so an application that fans out just waits its turn.
+   */
+  public int maxWaitQueueSize = Integer.MAX_VALUE;
 
   /** Write concern document added to every write command (e.g. {@code {:w "majority"}}), or null. */
   public Object writeConcern;
+
+  /** Read concern document added to every read command (e.g. {@code {:level "majority"}}), or null. */
+  public Object readConcern;
+
+  /**
+   * Retry a read once, on another connection (and server, if the first went away), after a
+   * network error or a retryable server error (the retryable reads spec; default true).
+   */
+  public boolean retryReads = true;
+
+  /**
+   * Retryable writes (the URI's retryWrites, default true). Per the retryable writes spec they
+   * apply only where the server supports them (a replica set or mongos with sessions); on a
+   * standalone server nothing is retried. Peloton does not send sessions, so on servers that could
+   * retry it also retries nothing: see {@link MongoClient} for what that means.
+   */
+  public boolean retryWrites = true;
+
+  /** Milliseconds of round trip within the fastest server that a read may also go to (15). */
+  public int localThresholdMs = 15;
 
   /** Where reads go unless an operation says otherwise (primary by default). */
   public ReadPreference readPreference = ReadPreference.PRIMARY;
@@ -93,27 +126,52 @@ public final class MongoOptions {
     return o;
   }
 
+  /** URI options (lower-cased) Peloton applies. */
+  private static final Set<String> APPLIED = Set.of("appname", "authsource", "authmechanism",
+      "authmechanismproperties", "connecttimeoutms", "sockettimeoutms", "maxpoolsize", "waitqueuetimeoutms",
+      "replicaset", "directconnection", "readpreference", "readpreferencetags", "maxstalenessseconds", "w",
+      "journal", "wtimeoutms", "readconcernlevel", "retrywrites", "retryreads", "tls", "ssl", "loadbalanced",
+      "compressors", "localthresholdms", "uuidrepresentation", "minpoolsize", "tlscafile",
+      "tlscertificatekeyfile", "tlscertificatekeyfilepassword", "tlsallowinvalidcertificates",
+      "tlsallowinvalidhostnames", "tlsinsecure", "srvservicename", "srvmaxhosts");
+  /** URI options of the spec that Peloton cannot honour: refused with an error naming them. */
+  private static final Set<String> REFUSED = Set.of("maxidletimems", "maxconnecting", "heartbeatfrequencyms",
+      "serverselectiontimeoutms", "serverselectiontryonce", "timeoutms",
+      "tlsdisableocspendpointcheck",
+      "tlsdisablecertificaterevocationcheck", "zlibcompressionlevel", "proxyhost", "proxyport",
+      "proxyusername", "proxypassword", "gssapiservicename", "waitqueuemultiple", "safe", "wtimeout",
+      "sslinvalidhostnameallowed", "sslverifycertificate", "slaveok");
+
   /**
-   * Options from a {@code mongodb://} URI (parsed by the official driver's {@link
-   * ConnectionString}): hosts, database, user, password, authSource, authMechanism, replicaSet,
-   * directConnection, appName, connectTimeoutMS, socketTimeoutMS, maxPoolSize, waitQueueTimeoutMS,
-   * readPreference (without tag sets), and TLS: tls/ssl, tlsCAFile, tlsCertificateKeyFile,
-   * tlsCertificateKeyFilePassword, tlsAllowInvalidCertificates, tlsAllowInvalidHostnames,
-   * tlsInsecure (the URI options spec's forbidden combinations are errors).
+   * Options from a {@code mongodb://} URI. Every option is applied or refused, never silently
+   * dropped: hosts (a percent-encoded path such as {@code %2Ftmp%2Fmongodb-27017.sock} is a unix
+   * domain socket), database, user, password, authSource, authMechanism (SCRAM-SHA-256 or
+   * SCRAM-SHA-1; others are refused here, at connect), replicaSet, directConnection, appName,
+   * connectTimeoutMS, socketTimeoutMS, maxPoolSize (0: no limit), waitQueueTimeoutMS,
+   * readPreference, an empty readPreferenceTags, maxStalenessSeconds=-1, w/journal/wtimeoutMS
+   * (the write concern), readConcernLevel, retryReads, retryWrites, localThresholdMS, tls=false,
+   * loadBalanced=false, minPoolSize=0, uuidRepresentation=standard. An invalid value of a timeout,
+   * size or boolean is logged as a warning and ignored, as the URI options spec says; an option
+   * Peloton cannot honour (TLS, compression, tag sets, a staleness bound, load balancing, X.509,
+   * AWS, OIDC, GSSAPI, PLAIN ...) or does not know is an {@link IllegalArgumentException} naming it.
    */
   public static MongoOptions fromUri(String uri) {
     MongoOptions o = new MongoOptions();
     o.tlsFromUri(uri);
     boolean srv = uri.startsWith("mongodb+srv://");
-    ConnectionString cs = new ConnectionString(srv ? o.srvFromUri(uri) : uri);
-    if (!srv && (o.uriOptions.containsKey("srvservicename") || o.uriOptions.containsKey("srvmaxhosts"))) {
-      throw new IllegalArgumentException("srvServiceName and srvMaxHosts are for mongodb+srv URIs");
+    if (srv) {
+      uri = o.srvFromUri(uri); // checked, SRV options taken, as mongodb:// for the parser
     }
+    int q = uri.indexOf('?');
+    Map<String, String[]> query = parseQuery(q < 0 ? "" : uri.substring(q + 1));
+    String base = q < 0 ? uri : uri.substring(0, q);
+    String mech = value(query, "authmechanism");
+    if (mech != null) {
+      checkMechanism(mech);
+    }
+    ConnectionString cs = new ConnectionString(base);
     for (String h : srv ? List.<String>of() : cs.getHosts()) {
-      o.hosts.add(h.indexOf(':') < 0 || h.startsWith("[") && h.endsWith("]") ? h + ":27017" : h);
-    }
-    if (srv && Boolean.TRUE.equals(cs.isDirectConnection())) {
-      throw new IllegalArgumentException("mongodb+srv URIs cannot have directConnection=true");
+      o.hosts.add(h.startsWith("/") || h.indexOf(':') >= 0 && !(h.startsWith("[") && h.endsWith("]")) ? h : h + ":27017");
     }
     if (cs.getDatabase() != null) {
       o.database = cs.getDatabase();
@@ -122,36 +180,277 @@ public final class MongoOptions {
     if (c != null) {
       o.user = c.getUserName();
       o.password = c.getPassword() == null ? null : new String(c.getPassword());
-      o.authSource = c.getSource();
-      o.authMechanism = c.getMechanism();
     }
-    if (o.authSource == null && o.uriOptions.containsKey("authsource")) {
-      o.authSource = o.uriOptions.get("authsource"); // given without a user (X509, +srv)
+    for (Map.Entry<String, String[]> e : query.entrySet()) {
+      o.applyUriOption(e.getKey(), e.getValue()[0], e.getValue()[1]);
     }
-    o.replicaSet = cs.getRequiredReplicaSetName();
-    o.directConnection = Boolean.TRUE.equals(cs.isDirectConnection());
-    o.appName = cs.getApplicationName();
-    if (cs.getConnectTimeout() != null) {
-      o.connectTimeoutMs = cs.getConnectTimeout();
+    if (o.authSource == null && o.user != null && cs.getDatabase() != null) {
+      o.authSource = cs.getDatabase(); // the auth spec: the URI's database, else admin
     }
-    if (cs.getSocketTimeout() != null) {
-      o.socketTimeoutMs = cs.getSocketTimeout();
+    if (srv && o.directConnection) {
+      throw new IllegalArgumentException("mongodb+srv URIs cannot have directConnection=true");
     }
-    if (cs.getMaxConnectionPoolSize() != null) {
-      o.maxPoolSize = cs.getMaxConnectionPoolSize();
-    }
-    if (cs.getMaxWaitTime() != null) {
-      o.waitQueueTimeoutMs = cs.getMaxWaitTime();
-    }
-    com.mongodb.ReadPreference rp = cs.getReadPreference();
-    if (rp != null) {
-      if (rp instanceof com.mongodb.TaggableReadPreference
-          && !((com.mongodb.TaggableReadPreference) rp).getTagSetList().isEmpty()) {
-        throw new IllegalArgumentException("read preference tag sets are not supported");
-      }
-      o.readPreference = ReadPreference.parse(rp.getName());
+    o.checkAuth();
+    if (o.writeConcern instanceof Map && Long.valueOf(0).equals(((Map<?, ?>) o.writeConcern).get(MongoClient.k("w")))
+        && Boolean.TRUE.equals(((Map<?, ?>) o.writeConcern).get(MongoClient.k("j")))) {
+      throw new IllegalArgumentException("w=0 with journal=true asks for no acknowledgement and a journaled one");
     }
     return o;
+  }
+
+  /** The query's options by lower-cased name: {original name, value}; a repeated one keeps the last. */
+  private static Map<String, String[]> parseQuery(String query) {
+    Map<String, String[]> m = new LinkedHashMap<>();
+    for (String part : query.split("[&;]")) {
+      if (part.isEmpty()) {
+        continue;
+      }
+      int eq = part.indexOf('=');
+      if (eq < 0) {
+        throw new IllegalArgumentException("URI option " + part + " has no value (name=value)");
+      }
+      String name = URLDecoder.decode(part.substring(0, eq), StandardCharsets.UTF_8);
+      String value = URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
+      String key = name.toLowerCase(Locale.ROOT);
+      if (key.equals("readpreferencetags") && m.containsKey(key)) {
+        value = m.get(key)[1] + "|" + value; // tag sets are a list
+      }
+      m.put(key, new String[] {name, value});
+    }
+    return m;
+  }
+
+  private static String value(Map<String, String[]> query, String key) {
+    String[] v = query.get(key);
+    return v == null ? null : v[1];
+  }
+
+  private static void checkMechanism(String mech) {
+    if (!mech.equals("SCRAM-SHA-256") && !mech.equals("SCRAM-SHA-1") && !mech.equals("MONGODB-X509")) {
+      throw new IllegalArgumentException("authMechanism=" + mech + " is not supported: Peloton authenticates"
+          + " with SCRAM-SHA-256, SCRAM-SHA-1 or MONGODB-X509 only (MONGODB-AWS, MONGODB-OIDC, GSSAPI, PLAIN"
+          + " and MONGODB-CR are not implemented)");
+    }
+  }
+
+  /**
+   * Checks what authentication needs (a user and password for SCRAM, a mechanism Peloton has), so
+   * a mistake fails at connect, not at the first operation; throws IllegalArgumentException.
+   */
+  public void checkAuth() {
+    if ("MONGODB-X509".equals(authMechanism)) {
+      // The user comes from the client certificate (the name is optional); no password.
+      if (password != null) {
+        throw new IllegalArgumentException("authMechanism=MONGODB-X509 takes no password");
+      }
+      return;
+    }
+    if (authMechanism != null) {
+      checkMechanism(authMechanism);
+      if (user == null) {
+        throw new IllegalArgumentException("authMechanism=" + authMechanism + " needs a user name");
+      }
+    }
+    if (user != null && password == null) {
+      throw new IllegalArgumentException("user " + user + " has no password: SCRAM needs one");
+    }
+    if (user == null && password != null) {
+      throw new IllegalArgumentException("a password without a user name");
+    }
+    if (authSource != null && user == null) {
+      throw new IllegalArgumentException("authSource=" + authSource + " without a user name");
+    }
+  }
+
+  private void applyUriOption(String key, String name, String v) {
+    switch (key) {
+      case "appname": appName = v; return;
+      case "authsource": authSource = v; return;
+      case "authmechanism": authMechanism = v; return;
+      case "authmechanismproperties":
+        if (!v.isEmpty()) {
+          throw new IllegalArgumentException(name + "=" + v + " is not supported: SCRAM takes no mechanism"
+              + " properties, and the mechanisms that do (GSSAPI, MONGODB-AWS, MONGODB-OIDC) are not implemented");
+        }
+        return;
+      case "connecttimeoutms": connectTimeoutMs = nonNegative(name, v, connectTimeoutMs); return;
+      case "sockettimeoutms": socketTimeoutMs = nonNegative(name, v, socketTimeoutMs); return;
+      case "waitqueuetimeoutms": waitQueueTimeoutMs = nonNegative(name, v, waitQueueTimeoutMs); return;
+      case "localthresholdms": localThresholdMs = nonNegative(name, v, localThresholdMs); return;
+      case "maxpoolsize": maxPoolSize = nonNegative(name, v, maxPoolSize); return;
+      case "minpoolsize":
+        if (nonNegative(name, v, 0) != 0) {
+          throw new IllegalArgumentException(name + "=" + v + " is not supported: Peloton opens connections"
+              + " as operations need them and keeps no minimum");
+        }
+        return;
+      case "replicaset": replicaSet = v; return;
+      case "directconnection": directConnection = bool(name, v, directConnection); return;
+      case "retryreads": retryReads = bool(name, v, retryReads); return;
+      case "retrywrites": retryWrites = bool(name, v, retryWrites); return;
+      case "readpreference": readPreference = ReadPreference.parse(v); return;
+      case "readpreferencetags":
+        for (String set : v.split("\\|", -1)) {
+          if (!set.isEmpty()) {
+            throw new IllegalArgumentException(name + "=" + v + " is not supported: Peloton selects servers"
+                + " by mode only, not by tag sets");
+          }
+        }
+        return;
+      case "maxstalenessseconds":
+        if (!v.equals("-1")) {
+          throw new IllegalArgumentException(name + "=" + v + " is not supported: Peloton does not measure"
+              + " staleness (only -1, no bound, is accepted)");
+        }
+        return;
+      case "w": {
+        Object w;
+        try {
+          w = Long.valueOf(v);
+        } catch (NumberFormatException tag) {
+          w = v;
+        }
+        if (w instanceof Long && (Long) w < 0) {
+          log.warn("URI option {}={} is invalid (a negative w): ignored", name, v);
+          return;
+        }
+        writeConcern = withEntry(writeConcern, "w", w);
+        return;
+      }
+      case "journal": {
+        Boolean j = parseBool(name, v);
+        if (j != null) {
+          writeConcern = withEntry(writeConcern, "j", j);
+        }
+        return;
+      }
+      case "wtimeoutms": {
+        int t = nonNegative(name, v, -1);
+        if (t >= 0) {
+          writeConcern = withEntry(writeConcern, "wtimeout", (long) t);
+        }
+        return;
+      }
+      case "readconcernlevel":
+        readConcern = BsonCodec.command(MongoClient.k("level"), v);
+        return;
+      case "tls":
+      case "ssl":
+      case "tlscafile":
+      case "tlscertificatekeyfile":
+      case "tlscertificatekeyfilepassword":
+      case "tlsallowinvalidcertificates":
+      case "tlsallowinvalidhostnames":
+      case "tlsinsecure":
+        return; // applied, and their combinations checked, by tlsFromUri
+      case "srvservicename":
+      case "srvmaxhosts":
+        throw new IllegalArgumentException(name + " is for mongodb+srv URIs only");
+      case "loadbalanced":
+        if (Boolean.TRUE.equals(parseBool(name, v))) {
+          throw new IllegalArgumentException(name + "=true is not supported: Peloton does not speak the"
+              + " load-balanced protocol (serviceId pinning)");
+        }
+        return;
+      case "compressors":
+        if (!v.isEmpty()) {
+          throw new IllegalArgumentException(name + "=" + v + " is not supported: Peloton sends and reads"
+              + " OP_MSG uncompressed; remove the option");
+        }
+        return;
+      case "uuidrepresentation":
+        if (!v.equalsIgnoreCase("standard")) {
+          throw new IllegalArgumentException(name + "=" + v + " is not supported: Peloton writes UUIDs as"
+              + " binary subtype 4 (standard) only");
+        }
+        return;
+      default:
+        if (REFUSED.contains(key)) {
+          throw new IllegalArgumentException("URI option " + name + " is not supported by Peloton");
+        }
+        String near = closest(key);
+        throw new IllegalArgumentException("unknown URI option " + name
+            + (near == null ? "" : " (did you mean " + near + "?)"));
+    }
+  }
+
+  private static final String[] SPELLED = {"appName", "authSource", "authMechanism", "authMechanismProperties",
+      "connectTimeoutMS", "socketTimeoutMS", "maxPoolSize", "waitQueueTimeoutMS", "replicaSet",
+      "directConnection", "readPreference", "readPreferenceTags", "maxStalenessSeconds", "w", "journal",
+      "wtimeoutMS", "readConcernLevel", "retryWrites", "retryReads", "tls", "ssl", "loadBalanced",
+      "compressors", "localThresholdMS", "uuidRepresentation", "minPoolSize", "tlsCAFile", "tlsCertificateKeyFile",
+      "tlsCertificateKeyFilePassword", "tlsAllowInvalidCertificates", "tlsAllowInvalidHostnames",
+      "tlsInsecure", "srvServiceName", "srvMaxHosts"};
+
+  /** The known option nearest to {@code key} by edit distance, or null when none is close. */
+  private static String closest(String key) {
+    String best = null;
+    int bestD = Integer.MAX_VALUE;
+    for (String k : SPELLED) {
+      int d = distance(key, k.toLowerCase(Locale.ROOT));
+      if (d < bestD) {
+        bestD = d;
+        best = k;
+      }
+    }
+    return bestD <= 2 + key.length() / 3 ? best : null;
+  }
+
+  private static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        cur[j] = Math.min(Math.min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  private static Object withEntry(Object doc, String key, Object value) {
+    Map<Object, Object> m = new LinkedHashMap<>();
+    if (doc instanceof Map) {
+      m.putAll((Map<?, ?>) doc);
+    }
+    m.put(MongoClient.k(key), value);
+    return OrderedMap.from(m);
+  }
+
+  /** A non-negative integer; an invalid or negative one is a warning and {@code dflt} (the spec's rule). */
+  private static int nonNegative(String name, String v, int dflt) {
+    try {
+      int n = Integer.parseInt(v);
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // warned below
+    }
+    log.warn("URI option {}={} is invalid (a non-negative integer is expected): ignored", name, v);
+    return dflt;
+  }
+
+  private static Boolean parseBool(String name, String v) {
+    if (v.equals("true")) {
+      return Boolean.TRUE;
+    }
+    if (v.equals("false")) {
+      return Boolean.FALSE;
+    }
+    log.warn("URI option {}={} is invalid (true or false is expected): ignored", name, v);
+    return null;
+  }
+
+  private static boolean bool(String name, String v, boolean dflt) {
+    Boolean b = parseBool(name, v);
+    return b == null ? dflt : b;
   }
 
   /** Sets the credentials; the source defaults to "admin". */
@@ -274,9 +573,9 @@ public final class MongoOptions {
           + " disagree");
     }
     if (tlsV != null || sslV != null) {
-      tls = bool("tls", tlsV != null ? tlsV : sslV);
+      tls = tlsBool("tls", tlsV != null ? tlsV : sslV);
     }
-    boolean insecure = m.containsKey("tlsinsecure") && bool("tlsInsecure", m.get("tlsinsecure"));
+    boolean insecure = m.containsKey("tlsinsecure") && tlsBool("tlsInsecure", m.get("tlsinsecure"));
     if (m.containsKey("tlsinsecure")) {
       for (String other : new String[] {"tlsAllowInvalidCertificates", "tlsAllowInvalidHostnames",
           "tlsDisableOCSPEndpointCheck", "tlsDisableCertificateRevocationCheck"}) {
@@ -300,9 +599,9 @@ public final class MongoOptions {
     tlsCertificateKeyFilePassword = m.getOrDefault("tlscertificatekeyfilepassword",
         tlsCertificateKeyFilePassword);
     tlsAllowInvalidCertificates = insecure || m.containsKey("tlsallowinvalidcertificates")
-        && bool("tlsAllowInvalidCertificates", m.get("tlsallowinvalidcertificates"));
+        && tlsBool("tlsAllowInvalidCertificates", m.get("tlsallowinvalidcertificates"));
     tlsAllowInvalidHostnames = insecure || m.containsKey("tlsallowinvalidhostnames")
-        && bool("tlsAllowInvalidHostnames", m.get("tlsallowinvalidhostnames"));
+        && tlsBool("tlsAllowInvalidHostnames", m.get("tlsallowinvalidhostnames"));
     if (m.containsKey("tlsdisableocspendpointcheck")
         || m.containsKey("tlsdisablecertificaterevocationcheck")) {
       throw new IllegalArgumentException("URI options tlsDisableOCSPEndpointCheck and "
@@ -310,7 +609,7 @@ public final class MongoOptions {
     }
   }
 
-  private static boolean bool(String name, String v) {
+  private static boolean tlsBool(String name, String v) {
     if (v.equalsIgnoreCase("true")) {
       return true;
     }
@@ -363,6 +662,7 @@ public final class MongoOptions {
   public String toString() {
     return "MongoOptions{hosts=" + hosts + ", database=" + database + ", user=" + user
         + (password != null ? ", password=***" : "") + ", replicaSet=" + replicaSet
-        + ", maxPoolSize=" + maxPoolSize + (tls ? ", tls" : "") + "}";
+        + ", maxPoolSize=" + (maxPoolSize == 0 ? "unlimited" : String.valueOf(maxPoolSize))
+        + (tls ? ", tls" : "") + "}";
   }
 }

@@ -120,9 +120,9 @@
     (gen/fmap #(Date. (long %)) gen/large-integer)
     gen/uuid
     gen/bytes
-    (gen/fmap (fn [[t b]] (Binary. (unchecked-byte t) b))
+    (gen/fmap (fn [[t b]] (Binary. (unchecked-byte t) ^bytes b))
               (gen/tuple (gen/elements [1 2 3 5 6 7 8 0x80 0xff]) gen/bytes))
-    (gen/fmap (fn [b] (Binary. (byte 4) b)) (gen/such-that #(not= 16 (alength ^bytes %)) gen/bytes))
+    (gen/fmap (fn [b] (Binary. (byte 4) ^bytes b)) (gen/such-that #(not= 16 (alength ^bytes %)) gen/bytes))
     (gen/fmap (fn [_] (ObjectId.)) gen/nat)
     (gen/fmap (fn [[s f]] (Pattern/compile (Pattern/quote s) (int f)))
               (gen/tuple gen-name (gen/fmap #(reduce bit-or 0 %)
@@ -169,7 +169,7 @@
                 ;; Peloton writes exactly the bytes the driver writes for the same typed document
                 (= (bytes->hex theirs) (bytes->hex ours))
                 ;; the driver reads Peloton's bytes back as the same typed, ordered document
-                (= (vec (.keySet (driver-read ours))) (vec (.keySet oracle)))
+                (= (vec (.keySet (driver-read ours))) (vec (.keySet ^BsonDocument oracle)))
                 (= oracle (driver-read ours))
                 ;; Peloton reads the driver's bytes back as the same type in the same order
                 (= (shape doc) (shape (bson/decode theirs)))

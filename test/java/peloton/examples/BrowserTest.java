@@ -44,6 +44,7 @@ class BrowserTest {
   private static final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private static String missing;
+  private static String chromium;
   private static Path tmp;
   private static Object demo;
   private static String demoUrl;
@@ -53,7 +54,7 @@ class BrowserTest {
 
   @BeforeAll
   static void start() throws Exception {
-    String chromium = executable("PELOTON_CHROMIUM", "chromium", "chromium-browser", "google-chrome");
+    chromium = executable("PELOTON_CHROMIUM", "chromium", "chromium-browser", "google-chrome");
     String chromedriver = executable("PELOTON_CHROMEDRIVER", "chromedriver");
     if (chromium == null || chromedriver == null) {
       missing = "chromium and chromedriver are not installed"
@@ -86,9 +87,14 @@ class BrowserTest {
       }
     });
 
+    session = newSession(chromium, "profile");
+  }
+
+  /** A new browser session with a profile directory of its own. */
+  private static String newSession(String chromium, String profile) throws Exception {
     List<String> args = List.of("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--user-data-dir=" + tmp.resolve("profile"));
+        "--disable-sync", "--user-data-dir=" + tmp.resolve(profile));
     StringBuilder a = new StringBuilder();
     for (String arg : args) {
       a.append(a.length() == 0 ? "" : ",").append(json(arg));
@@ -97,7 +103,7 @@ class BrowserTest {
     String caps = "{\"capabilities\":{\"alwaysMatch\":{\"browserName\":\"chrome\","
         + "\"pageLoadStrategy\":\"none\",\"goog:chromeOptions\":{\"binary\":" + json(chromium)
         + ",\"args\":[" + a + "]}}}}";
-    session = value(call("POST", "/session", caps)).asDocument().getString("sessionId").getValue();
+    return value(call("POST", "/session", caps)).asDocument().getString("sessionId").getValue();
   }
 
   @BeforeEach
@@ -183,14 +189,65 @@ class BrowserTest {
     waitFor("the post to be deleted", () -> strings(script(titles)).contains(title) ? null : true);
   }
 
+  @Test
+  void aLivePostInOneBrowserAppearsInAnotherOverWebSocketAndServerSentEvents() throws Exception {
+    String other = newSession(chromium, "profile-live");
+    try {
+      String mine = session;
+      navigate(demoUrl + "live");
+      navigate(other, demoUrl + "live");
+      for (String s : new String[] {mine, other}) {
+        waitFor("the WebSocket to open", () -> "connected".equals(text(s, "status")) ? true : null);
+        waitFor("the event feed to open", () -> "listening".equals(text(s, "feed-status"))
+            ? true : null);
+      }
+      String post = "hello from one browser <b>" + System.nanoTime() + "</b>";
+      String input = find("#text");
+      call("POST", "/session/" + mine + "/element/" + input + "/value",
+          "{\"text\":" + json(post) + "}");
+      click(find("#say button"));
+      String lastMessage = "var l = document.querySelectorAll('#messages li');"
+          + " return l.length ? l[l.length - 1].textContent : null;";
+      String lastFeed = "var l = document.querySelectorAll('#feed li');"
+          + " return l.length ? l[l.length - 1].textContent : null;";
+      for (String s : new String[] {other, mine}) {
+        waitFor("the post over WebSocket", () -> post.equals(string(script(s, lastMessage)))
+            ? true : null);
+        waitFor("the post over Server-Sent Events", () -> post.equals(string(script(s, lastFeed)))
+            ? true : null);
+      }
+      assertEquals(0, script(other, "return document.querySelectorAll('#messages b').length")
+          .asNumber().intValue(), "the post is text, not markup");
+    } finally {
+      call("DELETE", "/session/" + other, null);
+    }
+  }
+
+  private static String text(String s, String id) throws Exception {
+    return string(script(s, "var e = document.getElementById('" + id + "');"
+        + " return e ? e.textContent : null;"));
+  }
+
+  private static String string(BsonValue v) {
+    return v.isString() ? v.asString().getValue() : null;
+  }
+
   // ---- WebDriver over HTTP ----
 
   private static void navigate(String url) throws Exception {
-    call("POST", "/session/" + session + "/url", "{\"url\":" + json(url) + "}");
+    navigate(session, url);
+  }
+
+  private static void navigate(String s, String url) throws Exception {
+    call("POST", "/session/" + s + "/url", "{\"url\":" + json(url) + "}");
   }
 
   private static BsonValue script(String js) throws Exception {
-    return value(call("POST", "/session/" + session + "/execute/sync",
+    return script(session, js);
+  }
+
+  private static BsonValue script(String s, String js) throws Exception {
+    return value(call("POST", "/session/" + s + "/execute/sync",
         "{\"script\":" + json(js) + ",\"args\":[]}"));
   }
 

@@ -112,13 +112,13 @@ class MongoSrvTest {
 
   @Test
   void seedListTxtOptionsAndTlsByDefault() {
-    MongoOptions o = srvOptions("mongodb+srv://cluster0.test.local/db");
+    MongoOptions o = srvOptions("mongodb+srv://u:p@cluster0.test.local/db");
     assertTrue(o.tls, "+srv turns TLS on");
     SrvResolver.resolve(o);
     assertEquals(List.of("db1.test.local:" + port, "db2.test.local:" + port,
         "db3.test.local:" + port), o.hosts.stream().sorted().toList());
     assertEquals("thedb", o.authSource);
-    MongoOptions uriWins = srvOptions("mongodb+srv://cluster0.test.local/db?authSource=mine");
+    MongoOptions uriWins = srvOptions("mongodb+srv://u:p@cluster0.test.local/db?authSource=mine");
     SrvResolver.resolve(uriWins);
     assertEquals("mine", uriWins.authSource);
     MongoOptions two = srvOptions("mongodb+srv://cluster0.test.local/?srvMaxHosts=2");
@@ -154,7 +154,7 @@ class MongoSrvTest {
     // the certificate names localhost, not db1.test.local: hostnames are let through here
     MongoOptions o = srvOptions("mongodb+srv://cluster0.test.local/shop?tlsCAFile="
         + TestCerts.file("ca.pem") + "&tlsAllowInvalidHostnames=true&directConnection=false"
-        + "&srvMaxHosts=1&authSource=admin");
+        + "&srvMaxHosts=1");
     MongoClient c = MongoClient.connect(o, reactor).toCompletableFuture().get(30, TimeUnit.SECONDS);
     try {
       c.insert("shop.orders", List.of(MongoClientTest.doc(MongoClientTest.k("n"), 42)))

@@ -156,6 +156,37 @@ class ScriptedServerTest {
     assertEquals(List.of(1000, 1000, 1000, 1000, 1000), sizes);
   }
 
+  /** A server that drops the connection at the first find and answers later ones; counts the finds. */
+  private ScriptedServer dropsFirstFind(AtomicInteger finds) throws Exception {
+    return server((r, name) -> {
+      switch (name) {
+        case "isMaster": return hello();
+        case "find":
+          return finds.incrementAndGet() == 1 ? ScriptedServer.CLOSE
+              : doc(k("cursor"), doc(k("id"), 0L, k("ns"), "a.b", k("firstBatch"), List.of(doc(k("_id"), 1L))),
+                  k("ok"), 1.0);
+        default: return OK;
+      }
+    });
+  }
+
+  @Test
+  void aReadIsRetriedOnceAfterANetworkErrorUnlessRetryReadsIsOff() throws Exception {
+    AtomicInteger finds = new AtomicInteger();
+    ScriptedServer s = dropsFirstFind(finds);
+    MongoClient c = connect(opts(s));
+    assertEquals(doc(k("_id"), 1L), await(c.findOne("a.b", doc(), null)), "the retry, on a new connection, answered");
+    assertEquals(2, finds.get(), "sent twice: once, and one retry");
+
+    AtomicInteger finds2 = new AtomicInteger();
+    ScriptedServer s2 = dropsFirstFind(finds2);
+    MongoOptions o = opts(s2);
+    o.retryReads = false;
+    MongoClient c2 = connect(o);
+    assertInstanceOf(MongoConnectionException.class, awaitError(c2.findOne("a.b", doc(), null)));
+    assertEquals(1, finds2.get(), "not retried");
+  }
+
   @Test
   void streamAsksForMoreOnlyAsTheConsumerTakesAndKillsTheCursorWhenCancelled() throws Exception {
     CountDownLatch getMore = new CountDownLatch(1);

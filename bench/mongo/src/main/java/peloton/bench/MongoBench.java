@@ -22,6 +22,7 @@ import peloton.fut.Fut;
 import peloton.mongo.MongoClient;
 import peloton.mongo.MongoOptions;
 import peloton.reactor.Reactor;
+import peloton.reactor.ReactorGroup;
 
 /**
  * Single-document inserts and finds by _id through Peloton (one connection; a pool) and the
@@ -134,6 +135,15 @@ public final class MongoBench {
         });
   }
 
+  /**
+   * {@code op} started on the reactors of {@code group} in turn, as an HTTP handler would start it:
+   * the pool then gives each reactor connections of its own, and every callback runs on the
+   * reactor that started the operation.
+   */
+  static AsyncOp onReactors(ReactorGroup group, AsyncOp op) {
+    return (i, done, fail) -> group.reactors().get(i % group.size()).execute(() -> op.start(i, done, fail));
+  }
+
   static AsyncOp pelotonFind(MongoClient c, String ns, int range) {
     SplittableRandom rnd = new SplittableRandom(1);
     return (i, done, fail) -> {
@@ -181,6 +191,49 @@ public final class MongoBench {
     });
   }
 
+  /** The JSON the route answers for one document: {"_id":..,"name":".."} (names are plain ASCII here). */
+  static String json(Object id, Object name) {
+    return "{\"_id\":" + id + ",\"name\":\"" + name + "\"}";
+  }
+
+  /**
+   * One HTTP + MongoDB row: {@code wrk} loads {@code GET /doc/<random id>} on {@code server} for
+   * {@code seconds}; reports requests/s and this process's CPU (HTTP server and MongoDB client
+   * together) per 10,000 requests.
+   */
+  static void httpRow(String name, peloton.http.HttpServer server, int ids, int seconds, int connections)
+      throws Exception {
+    java.nio.file.Path lua = java.nio.file.Files.createTempFile("doc", ".lua");
+    java.nio.file.Files.writeString(lua, "math.randomseed(7)\nrequest = function() return wrk.format(\"GET\", "
+        + "\"/doc/\" .. math.random(0, " + (ids - 1) + ")) end\n");
+    long cpu0 = cpuNanos();
+    Process wrk = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "-s", lua.toString(),
+        "http://127.0.0.1:" + server.port() + "/").redirectErrorStream(true).start();
+    String out = new String(wrk.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    wrk.waitFor();
+    long cpu = cpuNanos() - cpu0;
+    java.nio.file.Files.deleteIfExists(lua);
+    double rps = 0;
+    long requests = 0;
+    for (String l : out.split("\n")) {
+      String t = l.trim();
+      if (t.startsWith("Requests/sec:")) {
+        rps = Double.parseDouble(t.substring(13).trim());
+      } else if (t.contains(" requests in ")) {
+        requests = Long.parseLong(t.substring(0, t.indexOf(' ')));
+      } else if (t.startsWith("Non-2xx") || t.startsWith("Socket errors")) {
+        throw new IllegalStateException(name + ": " + t);
+      }
+    }
+    System.out.printf("%-34s %9.0f req/s   %6.3f CPU s / 10k req%n", name, rps,
+        requests == 0 ? 0.0 : cpu / 1e9 * 10_000 / requests);
+  }
+
+  static long idOf(peloton.http.Exchange ex) {
+    String p = ex.path();
+    return Long.parseLong(p.substring(p.lastIndexOf('/') + 1));
+  }
+
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
     int window = args.length > 1 ? Integer.parseInt(args[1]) : 32;
@@ -211,6 +264,12 @@ public final class MongoBench {
       many.maxPoolSize = 8;
       many.maxWaitQueueSize = 100_000;
       MongoClient p8 = (MongoClient) MongoClient.connect(many, reactor).deref();
+      // The shared-reactor path: a client made off any reactor, used from the reactors of a group
+      // (as an HTTP server's handlers use it); its connections follow the calling reactor.
+      ReactorGroup group = new ReactorGroup(2, "bench-group").start(true);
+      MongoOptions shared = MongoOptions.fromUri(uri);
+      shared.maxPoolSize = 8;
+      MongoClient ps = (MongoClient) MongoClient.connect(shared).deref();
       com.mongodb.client.MongoClient sync = com.mongodb.client.MongoClients.create(uri + "/?maxPoolSize=8");
       com.mongodb.reactivestreams.client.MongoClient rs =
           com.mongodb.reactivestreams.client.MongoClients.create(uri + "/?maxPoolSize=8");
@@ -225,6 +284,8 @@ public final class MongoBench {
         }
         runAsync("peloton, 1 connection", count, window, pelotonInsert(p1, "bench.p1" + sfx, 0), print);
         runAsync("peloton, pool of 8", count, window, pelotonInsert(p8, "bench.p8" + sfx, 0), print);
+        runAsync("peloton, pool of 8, from 2 reactors", count, window,
+            onReactors(group, pelotonInsert(ps, "bench.ps" + sfx, 0)), print);
         com.mongodb.client.MongoCollection<Document> sc = sync.getDatabase("bench").getCollection("sync" + sfx);
         runThreads("official sync, " + Math.min(window, 8) + " threads", count, Math.min(window, 8),
             i -> sc.insertOne(new Document("_id", (long) i).append("name", "x" + i).append("n", (long) i)), print);
@@ -237,6 +298,8 @@ public final class MongoBench {
         }
         runAsync("peloton, 1 connection", count, window, pelotonFind(p1, "bench.p1" + sfx, count), print);
         runAsync("peloton, pool of 8", count, window, pelotonFind(p8, "bench.p8" + sfx, count), print);
+        runAsync("peloton, pool of 8, from 2 reactors", count, window,
+            onReactors(group, pelotonFind(ps, "bench.ps" + sfx, count)), print);
         SplittableRandom rnd = new SplittableRandom(2);
         runThreads("official sync, " + Math.min(window, 8) + " threads", count, Math.min(window, 8), i -> {
           long id;
@@ -258,8 +321,67 @@ public final class MongoBench {
           subscribe(rc.find(Filters.eq("_id", id)).first(), done, fail, true);
         }, print);
       }
+      System.out.println("-- HTTP + MongoDB: GET /doc/<id> reads one document by _id, answers JSON"
+          + " (wrk -t1 -c32, 2 server reactors)");
+      int ids = n;
+      int seconds = Integer.getInteger("httpSeconds", 8);
+      com.mongodb.reactivestreams.client.MongoCollection<Document> rcoll = rs.getDatabase("bench").getCollection("rs");
+      peloton.http.HttpServer.Options ho = new peloton.http.HttpServer.Options().host("127.0.0.1").port(0).reactors(2);
+      peloton.http.HttpServer hp = peloton.http.HttpServer.start(ho, ex -> ps.findOne("bench.ps",
+          PersistentArrayMap.createAsIfByAssoc(new Object[] {ID, idOf(ex)}), null).onComplete((v, e) -> {
+            if (e != null || v == null) {
+              ex.sendStatus(500, String.valueOf(e));
+            } else {
+              java.util.Map<?, ?> d = (java.util.Map<?, ?>) v;
+              ex.contentType("application/json").body(json(d.get(ID), d.get(NAME))).send();
+            }
+          }));
+      peloton.http.HttpServer ho2 = peloton.http.HttpServer.start(
+          new peloton.http.HttpServer.Options().host("127.0.0.1").port(0).reactors(2), ex -> {
+            Document[] got = new Document[1];
+            rcoll.find(Filters.eq("_id", idOf(ex))).first().subscribe(new Subscriber<Document>() {
+              @Override
+              public void onSubscribe(Subscription sub) {
+                sub.request(1);
+              }
+
+              @Override
+              public void onNext(Document d) {
+                got[0] = d;
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                ex.sendStatus(500, String.valueOf(t));
+              }
+
+              @Override
+              public void onComplete() {
+                if (got[0] == null) {
+                  ex.sendStatus(500, "not found");
+                } else {
+                  ex.contentType("application/json").body(json(got[0].get("_id"), got[0].get("name"))).send();
+                }
+              }
+            });
+          });
+      for (int round = 0; round < 2; round++) {
+        boolean print = round == 1;
+        int secs = print ? seconds : 3;
+        if (print) {
+          httpRow("peloton client, same route", hp, ids, secs, 32);
+          httpRow("official reactive driver, same route", ho2, ids, secs, 32);
+        } else {
+          httpRow("(warm-up) peloton", hp, ids, secs, 32);
+          httpRow("(warm-up) official reactive", ho2, ids, secs, 32);
+        }
+      }
+      hp.close();
+      ho2.close();
       p1.close();
       p8.close();
+      ps.close();
+      group.stop();
       sync.close();
       rs.close();
       reactor.stop();

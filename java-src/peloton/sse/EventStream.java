@@ -1,0 +1,189 @@
+package peloton.sse;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import peloton.fut.Fut;
+import peloton.http.Exchange;
+import peloton.reactor.Timer;
+
+/**
+ * A {@code text/event-stream} response (Server-Sent Events, HTML Living Standard section 9.2): each
+ * event goes out as one chunk and is flushed at once; nothing is compressed or held back.
+ *
+ * <pre>{@code
+ * EventStream es = EventStream.start(ex, 15_000);        // a comment heartbeat every 15 s
+ * es.send("update", "line one\nline two", "42", -1);     // event, data, id, retry
+ * }</pre>
+ *
+ * <p>Every send answers the connection's writable fut: it completes once the output is below the
+ * server's high-water mark (false once the client has gone), so a producer that waits on it keeps
+ * memory bounded. When the client leaves, sends answer false, the heartbeat stops and {@link
+ * #closed()} completes. Safe from any thread.
+ */
+public final class EventStream {
+  private static final byte[] HEARTBEAT = ":\n\n".getBytes(StandardCharsets.UTF_8);
+
+  private final Exchange ex;
+  private final long heartbeatMillis;
+  private final Fut<Boolean> closed = new Fut<>();
+  private volatile Timer heartbeat;
+
+  private EventStream(Exchange ex, long heartbeatMillis) {
+    this.ex = ex;
+    this.heartbeatMillis = heartbeatMillis;
+  }
+
+  /**
+   * Starts the event stream on {@code ex}: status 200, {@code Content-Type: text/event-stream},
+   * {@code Cache-Control: no-cache}, a chunked body; with {@code heartbeatMillis} > 0 a comment
+   * line goes out that often, so proxies keep the connection and a client that left is noticed.
+   */
+  public static EventStream start(Exchange ex, long heartbeatMillis) {
+    EventStream es = new EventStream(ex, heartbeatMillis);
+    ex.status(200)
+        .contentType("text/event-stream; charset=utf-8")
+        .setHeader("Cache-Control", "no-cache")
+        .setHeader("X-Accel-Buffering", "no"); // nginx: do not buffer
+    ex.startChunked();
+    ex.flush();
+    if (heartbeatMillis > 0) {
+      es.scheduleHeartbeat();
+    }
+    return es;
+  }
+
+  /** The request's {@code Last-Event-ID} (where a reconnecting client left off), or null. */
+  public static String lastEventId(Exchange ex) {
+    return ex.header("last-event-id");
+  }
+
+  /** The request's {@code Last-Event-ID}, or null. */
+  public String lastEventId() {
+    return lastEventId(ex);
+  }
+
+  private void scheduleHeartbeat() {
+    heartbeat = ex.reactor().schedule(heartbeatMillis, TimeUnit.MILLISECONDS, () -> {
+      if (!isOpen()) {
+        closed.deliver(Boolean.TRUE);
+        return;
+      }
+      write(HEARTBEAT);
+      scheduleHeartbeat();
+    });
+  }
+
+  /**
+   * Sends one event. {@code data} is split at CR, LF and CRLF into {@code data:} lines; {@code
+   * event} and {@code id} may be null (and may not hold a line break); {@code retry} is the
+   * reconnection time in ms, or negative for none.
+   */
+  public Fut<Boolean> send(String event, String data, String id, long retry) {
+    return write(format(event, data, id, retry));
+  }
+
+  /** Sends an event with only {@code data}. */
+  public Fut<Boolean> send(String data) {
+    return send(null, data, null, -1);
+  }
+
+  /** Sends a comment (ignored by clients; {@code text} may span lines). */
+  public Fut<Boolean> comment(String text) {
+    StringBuilder sb = new StringBuilder(text.length() + 8);
+    splitLines(text, ":", sb);
+    return write(sb.append('\n').toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The wire form of an event (see {@link #send(String, String, String, long)}). */
+  public static byte[] format(String event, String data, String id, long retry) {
+    StringBuilder sb = new StringBuilder(32 + (data == null ? 0 : data.length()));
+    if (event != null) {
+      sb.append("event: ").append(field("event", event)).append('\n');
+    }
+    if (id != null) {
+      if (id.indexOf('\0') >= 0) {
+        throw new IllegalArgumentException("an event id may not contain NUL");
+      }
+      sb.append("id: ").append(field("id", id)).append('\n');
+    }
+    if (retry >= 0) {
+      sb.append("retry: ").append(retry).append('\n');
+    }
+    if (data != null) {
+      splitLines(data, "data:", sb);
+    }
+    if (sb.length() == 0) {
+      throw new IllegalArgumentException("an event needs data, an event name, an id or a retry");
+    }
+    return sb.append('\n').toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String field(String name, String v) {
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c == '\n' || c == '\r') {
+        throw new IllegalArgumentException("an event " + name + " may not contain a line break");
+      }
+    }
+    return v;
+  }
+
+  private static void splitLines(String text, String prefix, StringBuilder sb) {
+    int start = 0;
+    int n = text.length();
+    for (int i = 0; i <= n; i++) {
+      char c = i < n ? text.charAt(i) : '\n';
+      if (c == '\n' || c == '\r') {
+        sb.append(prefix);
+        if (i > start) {
+          sb.append(' ').append(text, start, i);
+        }
+        sb.append('\n');
+        if (c == '\r' && i + 1 < n && text.charAt(i + 1) == '\n') {
+          i++;
+        }
+        start = i + 1;
+      }
+    }
+  }
+
+  private Fut<Boolean> write(byte[] b) {
+    if (!isOpen()) {
+      closed.deliver(Boolean.TRUE);
+      stopHeartbeat();
+      return Fut.of(Boolean.FALSE);
+    }
+    Fut<Boolean> f = ex.sendChunk(b);
+    ex.flush();
+    return f;
+  }
+
+  /** True until the stream was closed or the client left. */
+  public boolean isOpen() {
+    return !ex.isFinished();
+  }
+
+  /** A fut that completes once the stream has ended (closed here, or the client seen gone). */
+  public Fut<Boolean> closed() {
+    return closed;
+  }
+
+  /** Ends the response. */
+  public void close() {
+    stopHeartbeat();
+    ex.finishChunked();
+    closed.deliver(Boolean.TRUE);
+  }
+
+  private void stopHeartbeat() {
+    Timer t = heartbeat;
+    if (t != null) {
+      t.cancel();
+    }
+  }
+
+  /** The exchange the stream answers. */
+  public Exchange exchange() {
+    return ex;
+  }
+}
