@@ -97,7 +97,8 @@ final class SrvResolver {
     o.hosts.clear();
     o.hosts.addAll(targets);
     // URI options win over TXT ones.
-    if (txt.containsKey("authsource") && !o.uriOptions.containsKey("authsource")) {
+    // Atlas's TXT says authSource=admin for every client: it only matters with a user.
+    if (txt.containsKey("authsource") && !o.uriOptions.containsKey("authsource") && o.user != null) {
       o.authSource = txt.get("authsource");
     }
     if (txt.containsKey("replicaset") && !o.uriOptions.containsKey("replicaset")) {
