@@ -10,14 +10,20 @@
   is a UTF-8 string unless asked otherwise (`:as :bytes`, or `:as :stream` for a
   `peloton.fut.Stream` of byte arrays, answered as soon as the head arrives).
 
-  Connections are kept alive and pooled per host and port (see `client`).
+  Connections are kept alive and pooled per scheme, host and port (see `client`).
   Every failure fails the fut with an exception whose `ex-data` is
   `{:kind k :url u}`, `k` one of `:refused` (cannot connect), `:reset` (the
   connection broke or closed early), `:timeout` (connect or whole exchange),
   `:malformed` (not HTTP/1.1), `:too-large` (body over `:max-body`),
   `:pool-full` (every connection busy and the wait queue full) or `:closed`
-  (the client was closed). A bad URL or header fails it with an
-  IllegalArgumentException. Only `http://` URLs: no TLS.
+  (the client was closed), or `:tls` (with `:reason` in words: \"untrusted
+  certificate\", \"certificate expired\", \"hostname mismatch\", \"protocol
+  version\", \"handshake timeout\", \"handshake failure\"). A bad URL or header
+  fails it with an IllegalArgumentException.
+
+  `https://` URLs speak TLS 1.2/1.3: the server's certificate is checked against
+  the JDK's trust store and its name against the host (SNI is sent); see
+  `client` for a private CA, a client certificate or `:insecure? true`.
 
   Times (`:timeout`, `:connect-timeout`, `:idle-timeout`) are in seconds,
   fractions allowed, as everywhere in `peloton.reactor` and `peloton.httpd`."
@@ -28,7 +34,9 @@
            (java.util.function Function)
            (peloton.fut Fut)
            (peloton.http ClientRequest ClientResponse HttpClient HttpClient$Options)
-           (peloton.reactor ReactorGroup)))
+           (peloton.reactor ReactorGroup)
+           (peloton.transport TlsConfig TlsConfig$ClientOptions)
+           (javax.net.ssl SSLContext)))
 
 (set! *warn-on-reflection* true)
 
@@ -43,18 +51,52 @@
    :max-waiters [nat-int? "a non-negative integer (queued requests per host)"]
    :max-redirects [nat-int? "a non-negative integer"]
    :max-body [nat-int? "a non-negative integer (bytes)"]
-   :user-agent [string? "a string"]})
+   :user-agent [string? "a string"]
+   :ca-cert [string? "the path of a PEM file of CA certificates"]
+   :client-cert [string? "the path of a PEM client certificate (chain)"]
+   :client-key [string? "the path of the client certificate's PEM private key"]
+   :client-key-password [string? "the password of an encrypted :client-key"]
+   :insecure? [boolean? "true or false"]
+   :tls [#(or (instance? TlsConfig %) (instance? SSLContext %))
+         "a peloton.transport.TlsConfig or a javax.net.ssl.SSLContext"]})
+
+(defn- tls-config
+  "The TlsConfig for the client options, or nil for the default (JDK trust store)."
+  ^TlsConfig [opts]
+  (let [{:keys [ca-cert client-cert client-key client-key-password insecure? tls]} opts]
+    (cond
+      (instance? TlsConfig tls) tls
+      (instance? SSLContext tls) (.alpn (TlsConfig/client ^SSLContext tls true)
+                                        (into-array String ["http/1.1"]))
+      (or ca-cert client-cert client-key insecure?)
+      (let [o (TlsConfig$ClientOptions.)]
+        (when (and insecure? ca-cert)
+          (throw (IllegalArgumentException.
+                  "client: :insecure? true checks nothing, so :ca-cert makes no sense with it")))
+        (set! (.caCert o) ^String ca-cert)
+        (set! (.clientCert o) ^String client-cert)
+        (set! (.clientKey o) ^String client-key)
+        (set! (.clientKeyPassword o) ^String client-key-password)
+        (when insecure? (.insecure o))
+        (.alpn (TlsConfig/client o) (into-array String ["http/1.1"]))))))
 
 (defn client
   "Makes a client with its own connection pools. Times are in seconds.
   Options (defaults):
   `:reactors` a `peloton.reactor.ReactorGroup` (the current reactor, or the
-  shared one, when a host's pool is made), `:connect-timeout` (10 s),
-  `:timeout` (60 s for a whole exchange), `:idle-timeout` (30 s),
-  `:max-connections` per host (16), `:max-waiters` per host (1024),
+  shared one, when a host's pool is made), `:connect-timeout` (10 s, the TLS
+  handshake included), `:timeout` (60 s for a whole exchange), `:idle-timeout`
+  (30 s), `:max-connections` per host (16), `:max-waiters` per host (1024),
   `:max-redirects` (5), `:max-body` (64 MiB), `:user-agent` (\"peloton\").
-  An unknown key or a value of the wrong type is an IllegalArgumentException
-  naming it. Close it with `close-client!`."
+  Close it with `close-client!`.
+
+  TLS for `https://`: `:ca-cert` (a PEM file of CAs trusted besides the JDK's),
+  `:client-cert` and `:client-key` (PEM files, for mutual TLS; an encrypted key
+  takes `:client-key-password`), `:insecure? true` (no certificate or host name
+  check at all; logged as a warning), or `:tls` (a ready
+  `peloton.transport.TlsConfig` or `javax.net.ssl.SSLContext`). An unreadable
+  file is an error naming it. An unknown key or a value of the wrong type is an
+  IllegalArgumentException naming it."
   ([] (client {}))
   ([opts]
    (options/check! "client" client-options opts)
@@ -69,6 +111,7 @@
      (when-let [n (:max-redirects opts)] (set! (.maxRedirects o) (int n)))
      (when-let [n (:max-body opts)] (set! (.maxBody o) (long n)))
      (when-let [ua (:user-agent opts)] (set! (.userAgent o) ^String ua))
+     (set! (.tls o) (tls-config opts))
      (HttpClient. o))))
 
 (defn close-client!

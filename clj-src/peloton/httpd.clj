@@ -33,7 +33,9 @@
            (java.util.regex Pattern)
            (peloton.fut Fut Stream)
            (peloton.http Exchange FileHandler FileHandler$Options Forms HttpHandler HttpLimits
-                         HttpServer HttpServer$Options Request Router)))
+                         HttpServer HttpServer$Options Request Router)
+           (peloton.transport TlsConfig)
+           (javax.net.ssl SSLContext)))
 
 (set! *warn-on-reflection* true)
 
@@ -413,6 +415,33 @@
 
 ;; ---- server ----
 
+(def ^:private tls-spec
+  {:cert [string? "the path of a PEM certificate chain (leaf first, as fullchain.pem)"]
+   :key [string? "the path of the PEM private key of :cert"]
+   :keystore [string? "the path of a PKCS#12 keystore"]
+   :password [string? "the password of :keystore"]
+   :ssl-context [#(instance? SSLContext %) "a javax.net.ssl.SSLContext"]})
+
+(defn- tls-config
+  "The server TlsConfig for the `:tls` option map (or a TlsConfig given as is)."
+  ^TlsConfig [tls]
+  (if (instance? TlsConfig tls)
+    tls
+    (let [_ (options/check! "serve! :tls" tls-spec tls)
+          {:keys [cert key keystore password ssl-context]} tls]
+      (when-not (= 1 (count (filter some? [cert keystore ssl-context])))
+        (throw (IllegalArgumentException.
+                (str "serve! :tls needs exactly one of :cert (with :key), :keystore (with "
+                     ":password) or :ssl-context, got " (pr-str (keys tls))))))
+      (when (not= (some? cert) (some? key))
+        (throw (IllegalArgumentException. "serve! :tls :cert and :key go together")))
+      (when (and password (not keystore))
+        (throw (IllegalArgumentException. "serve! :tls :password is for :keystore")))
+      (cond
+        cert (TlsConfig/serverPem cert key)
+        keystore (TlsConfig/serverKeystore keystore password)
+        :else (TlsConfig/server ^SSLContext ssl-context)))))
+
 (def server-options
   "The options of `serve!`, `start-server!` and `serve-ring!`, as a
   `peloton.options` spec: key -> `[predicate what-it-expects]`. Durations are
@@ -435,7 +464,9 @@
    :response-timeout [options/nat-num? "a non-negative number of seconds (0: off)"]
    :min-body-rate [nat-int? "a non-negative integer (bytes per second; 0: off)"]
    :body-rate-grace [options/nat-num? "a non-negative number of seconds"]
-   :shutdown-grace [options/nat-num? "a non-negative number of seconds (nil: no shutdown hook)"]})
+   :shutdown-grace [options/nat-num? "a non-negative number of seconds (nil: no shutdown hook)"]
+   :tls [#(or (map? %) (instance? TlsConfig %))
+         "a map {:cert :key}, {:keystore :password} or {:ssl-context}, or a peloton.transport.TlsConfig"]})
 
 (def ^:private ring-options
   (assoc server-options :async? [boolean? "true or false (a 3-arity async Ring handler)"]))
@@ -466,6 +497,7 @@
     (when-let [n (:max-request-line opts)] (set! (.maxRequestLine limits) (int n)))
     (when-let [n (:max-header-bytes opts)] (set! (.maxHeaderBytes limits) (int n)))
     (when-let [n (:max-headers opts)] (set! (.maxHeaders limits) (int n)))
+    (when-let [t (:tls opts)] (set! (.tls o) (tls-config t)))
     (when-some [t (:response-timeout opts)] (set! (.responseTimeoutMillis o) (long (* 1000 t))))
     (when-some [n (:min-body-rate opts)] (set! (.minBodyRate o) (long n)))
     (when-some [t (:body-rate-grace opts)] (set! (.bodyRateGraceMillis o) (long (* 1000 t))))
@@ -520,6 +552,15 @@
   Durations are in seconds (fractions allowed). Any other key, or a value of
   the wrong type, is an IllegalArgumentException naming the option (and the
   closest known one): nothing is silently ignored. See `server-options`.
+
+  `:tls` serves HTTPS (TLS 1.2 and 1.3, ALPN http/1.1) with one of
+  `{:cert \"fullchain.pem\" :key \"privkey.pem\"}` (PEM files as certbot writes
+  them: a chain leaf first, a PKCS#8 RSA or EC key; PKCS#1 and SEC1 keys too),
+  `{:keystore \"server.p12\" :password \"...\"}` (PKCS#12) or
+  `{:ssl-context ctx}` (a ready `javax.net.ssl.SSLContext`). An unreadable file,
+  or a key that does not belong to the certificate, fails the start naming the
+  file. The handshake must end within `:header-timeout`; a client that sends
+  plain HTTP gets a plain 400, other garbage is closed (both logged at debug).
 
   Each route is `[method regex handler & extra-args]`: `method` a keyword such
   as `:GET` (which also takes HEAD) or `:any` (see `route-methods`; another
@@ -577,7 +618,7 @@
      :remote-addr (remote-addr conn)
      :uri (.path conn)
      :query-string (.query conn)
-     :scheme :http
+     :scheme (if (.isSecure conn) :https :http)
      :request-method (keyword (str/lower-case (.method conn)))
      :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
      :headers (request-headers conn)

@@ -59,7 +59,8 @@
    :user [string? "a user name string"]
    :password [string? "a password string"]
    :auth-source [string? "a database name string"]
-   :auth-mechanism [#{"SCRAM-SHA-256" "SCRAM-SHA-1"} "\"SCRAM-SHA-256\" or \"SCRAM-SHA-1\""]
+   :auth-mechanism [#{"SCRAM-SHA-256" "SCRAM-SHA-1" "MONGODB-X509"}
+                    "\"SCRAM-SHA-256\", \"SCRAM-SHA-1\" or \"MONGODB-X509\""]
    :replica-set [string? "a replica set name string"]
    :app-name [string? "an application name string"]
    :connect-timeout-ms [nat-int? "milliseconds, a non-negative integer (0: no limit)"]
@@ -72,14 +73,28 @@
    :retry-reads? [boolean? "true or false"]
    :direct-connection? [boolean? "true or false"]
    :read-preference [read-pref? "one of :primary :primary-preferred :secondary :secondary-preferred :nearest"]
-   :reactors [reactors? "a ReactorGroup or a collection of Reactors"]})
+   :reactors [reactors? "a ReactorGroup or a collection of Reactors"]
+   :tls? [boolean? "true or false"]
+   :tls-ca-file [string? "the path of a PEM file of CA certificates"]
+   :tls-certificate-key-file [string? "the path of a PEM file with the client certificate and key"]
+   :tls-certificate-key-file-password [string? "the password of the key in :tls-certificate-key-file"]
+   :tls-allow-invalid-certificates? [boolean? "true or false"]
+   :tls-allow-invalid-hostnames? [boolean? "true or false"]
+   :tls-insecure? [boolean? "true or false"]})
 
 (defn- ->options ^MongoOptions [^MongoOptions o opts]
   (options/check! "connect!" connect-spec opts)
   (let [{:keys [database user password auth-source auth-mechanism replica-set app-name
                 connect-timeout-ms socket-timeout-ms max-pool-size wait-queue-timeout-ms
                 max-wait-queue-size write-concern read-concern retry-reads? direct-connection?
-                read-preference]} opts]
+                read-preference
+                tls? tls-ca-file tls-certificate-key-file tls-certificate-key-file-password
+                tls-allow-invalid-certificates? tls-allow-invalid-hostnames? tls-insecure?]} opts]
+    (when (and (some? tls-insecure?) (or (some? tls-allow-invalid-certificates?)
+                                         (some? tls-allow-invalid-hostnames?)))
+      (throw (IllegalArgumentException.
+              (str "connect!: :tls-insecure? cannot be given with :tls-allow-invalid-certificates?"
+                   " or :tls-allow-invalid-hostnames?"))))
     (when database (set! (.database o) ^String database))
     (when user (set! (.user o) ^String user))
     (when password (set! (.password o) ^String password))
@@ -97,6 +112,19 @@
     (when (some? retry-reads?) (set! (.retryReads o) (boolean retry-reads?)))
     (when (some? direct-connection?) (set! (.directConnection o) (boolean direct-connection?)))
     (when read-preference (set! (.readPreference o) (read-pref read-preference)))
+    (when (some? tls?) (set! (.tls o) (boolean tls?)))
+    (when tls-ca-file (set! (.tlsCAFile o) ^String tls-ca-file))
+    (when tls-certificate-key-file
+      (set! (.tlsCertificateKeyFile o) ^String tls-certificate-key-file))
+    (when tls-certificate-key-file-password
+      (set! (.tlsCertificateKeyFilePassword o) ^String tls-certificate-key-file-password))
+    (when (some? tls-allow-invalid-certificates?)
+      (set! (.tlsAllowInvalidCertificates o) (boolean tls-allow-invalid-certificates?)))
+    (when (some? tls-allow-invalid-hostnames?)
+      (set! (.tlsAllowInvalidHostnames o) (boolean tls-allow-invalid-hostnames?)))
+    (when (some? tls-insecure?)
+      (set! (.tlsAllowInvalidCertificates o) (boolean tls-insecure?))
+      (set! (.tlsAllowInvalidHostnames o) (boolean tls-insecure?)))
     (.checkAuth o)
     o))
 
@@ -140,7 +168,17 @@
   runs on a connection of that reactor, opened there on first use, so its
   callbacks run where the exchange lives; from other threads connections go
   round robin over the client's reactors. A client made once at start-up
-  therefore serves every server reactor without a thread hop."
+  therefore serves every server reactor without a thread hop.
+
+  TLS, as the URI options `tls`, `tlsCAFile`, `tlsCertificateKeyFile`,
+  `tlsCertificateKeyFilePassword`, `tlsAllowInvalidCertificates`,
+  `tlsAllowInvalidHostnames`, `tlsInsecure`: `:tls?`, `:tls-ca-file` (PEM CAs
+  trusted besides the JDK's), `:tls-certificate-key-file` (PEM client
+  certificate and key in one file, for MONGODB-X509 too),
+  `:tls-certificate-key-file-password`, `:tls-allow-invalid-certificates?`,
+  `:tls-allow-invalid-hostnames?`, `:tls-insecure?` (both of the last two;
+  not with either). TLS options while TLS is off are an error, never ignored.
+  `:auth-mechanism \"MONGODB-X509\"` authenticates with the client certificate."
   ([uri] (connect! uri nil))
   ([host-or-uri port-or-opts]
    (if (number? port-or-opts)

@@ -15,6 +15,8 @@ import peloton.fut.Fut;
 import peloton.fut.Stream;
 import peloton.reactor.Reactor;
 import peloton.reactor.Timer;
+import peloton.transport.TlsException;
+import peloton.transport.Transport;
 
 /**
  * One client connection of a {@link ClientPool}: connect, write a request, read its response,
@@ -28,9 +30,12 @@ final class ClientConnection implements Reactor.IoHandler {
   private final ResponseParser parser;
   private final ByteBuffer in = ByteBuffer.allocate(16 * 1024);
   private SocketChannel ch;
+  private Transport t;
   private SelectionKey key;
   private Timer connectTimer, idleTimer;
   private boolean closed;
+  private boolean handshaken;
+  private long connectStart;
 
   HttpClient.Call call;
   private boolean reused, gotBytes, headDone, discard;
@@ -57,8 +62,10 @@ final class ClientConnection implements Reactor.IoHandler {
       ch = SocketChannel.open();
       ch.configureBlocking(false);
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      t = pool.tls == null ? Transport.plain(ch) : Transport.tls(ch, pool.tls, pool.host, pool.port);
       boolean now = ch.connect(address);
       key = pool.reactor.register(ch, now ? 0 : SelectionKey.OP_CONNECT, this);
+      connectStart = System.nanoTime();
       if (now) {
         connected();
       } else {
@@ -73,6 +80,29 @@ final class ClientConnection implements Reactor.IoHandler {
 
   private void connected() {
     if (connectTimer != null) connectTimer.cancel();
+    if (pool.tls != null && !handshaken) {
+      // The handshake gets what is left of the connect timeout.
+      long limit = pool.options().connectTimeoutMillis;
+      long left = Math.max(1, limit - (System.nanoTime() - connectStart) / 1_000_000);
+      key.interestOps(0);
+      t.start(pool.reactor, key, left).onComplete((v, e) -> {
+        if (closed) return;
+        if (e != null) {
+          closed = true; // the transport closed the socket
+          HttpClient.Call c = call;
+          call = null;
+          pool.gone(this);
+          if (c != null) {
+            TlsException te = TlsException.of(e);
+            c.fail(c.error(HttpClientException.Kind.TLS, te.getMessage(), te));
+          }
+          return;
+        }
+        handshaken = true;
+        connected();
+      });
+      return;
+    }
     HttpClient.Call c = call;
     if (c == null || c.result.isDone()) {
       call = null;
@@ -127,25 +157,25 @@ final class ClientConnection implements Reactor.IoHandler {
 
   private void flush() {
     try {
-      ch.write(out);
+      t.write(out, 0, out.length);
     } catch (IOException e) {
       ioError(e);
       return;
     }
-    boolean pending = out[out.length - 1].hasRemaining();
+    boolean pending = out[out.length - 1].hasRemaining() || t.hasPendingOutput();
     int ops = key.interestOps();
     key.interestOps(pending ? ops | SelectionKey.OP_WRITE : ops & ~SelectionKey.OP_WRITE);
   }
 
   private boolean written() {
-    return out == null || !out[out.length - 1].hasRemaining();
+    return out == null || !out[out.length - 1].hasRemaining() && !t.hasPendingOutput();
   }
 
   private void readable() {
     while (!paused) {
       int n;
       try {
-        n = ch.read(in);
+        n = t.read(in);
       } catch (IOException e) {
         ioError(e);
         return;
@@ -331,7 +361,9 @@ final class ClientConnection implements Reactor.IoHandler {
     if (connectTimer != null) connectTimer.cancel();
     if (idleTimer != null) idleTimer.cancel();
     if (key != null) key.cancel();
-    if (ch != null) {
+    if (t != null) {
+      t.close();
+    } else if (ch != null) {
       try {
         ch.close();
       } catch (IOException e) {

@@ -5,9 +5,10 @@ import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.concurrent.CompletableFuture;
 import peloton.reactor.Reactor;
+import peloton.transport.TlsConfig;
 
 /**
- * The keep-alive connections of a {@link HttpClient} to one host and port, and the requests
+ * The keep-alive connections of a {@link HttpClient} to one scheme, host and port, and the requests
  * waiting for one. Everything here runs on {@link #reactor}'s thread.
  */
 final class ClientPool {
@@ -15,16 +16,18 @@ final class ClientPool {
   final String host;
   final int port;
   final Reactor reactor;
+  final TlsConfig tls; // null for http://
   private final ArrayDeque<ClientConnection> idle = new ArrayDeque<>();
   private final ArrayDeque<HttpClient.Call> waiters = new ArrayDeque<>();
   private final HashSet<ClientConnection> all = new HashSet<>();
   private InetSocketAddress address;
 
-  ClientPool(HttpClient client, String host, int port, Reactor reactor) {
+  ClientPool(HttpClient client, String host, int port, Reactor reactor, TlsConfig tls) {
     this.client = client;
     this.host = host;
     this.port = port;
     this.reactor = reactor;
+    this.tls = tls;
   }
 
   HttpClient.Options options() {

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import peloton.fut.Fut;
 import peloton.fut.Stream;
 import peloton.reactor.Reactor;
+import peloton.transport.Transport;
 
 /**
  * One client connection: reads into its reactor's shared buffer, parses requests one after another
@@ -54,6 +55,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
   final HttpServer.ReactorState rs;
   final Reactor reactor;
   final SocketChannel ch;
+  final Transport t; // plain or TLS: every byte goes through it
   SelectionKey key;
   int index = -1; // position in rs.connections, for O(1) removal
 
@@ -91,11 +93,12 @@ final class Connection implements Reactor.IoHandler, BodySink {
   long lastActivity;
   long lastWriteProgress;
 
-  Connection(HttpServer server, HttpServer.ReactorState rs, SocketChannel ch) {
+  Connection(HttpServer server, HttpServer.ReactorState rs, SocketChannel ch, Transport t) {
     this.server = server;
     this.rs = rs;
     this.reactor = rs.reactor;
     this.ch = ch;
+    this.t = t;
     this.parser = new RequestParser(server.options.limits);
     this.lastActivity = System.nanoTime();
   }
@@ -113,6 +116,13 @@ final class Connection implements Reactor.IoHandler, BodySink {
       return (InetSocketAddress) ch.getLocalAddress();
     } catch (IOException e) {
       return null;
+    }
+  }
+
+  /** The TLS handshake is done: requests that came with its last flight are read now. */
+  void handshakeDone() {
+    if (t.hasBufferedInput() && state != S_CLOSED) {
+      onReadable();
     }
   }
 
@@ -136,18 +146,18 @@ final class Connection implements Reactor.IoHandler, BodySink {
     onReadable();
   }
 
-  // All socket reads and writes go through readSome / writeSome / transferSome, so a transport
-  // (TLS) can later sit beneath them without the protocol code knowing.
+  // All socket reads and writes go through readSome / writeSome / transferSome, and those
+  // through the transport (plain or TLS): the protocol code does not know which.
   private int readSome(ByteBuffer in) throws IOException {
-    return ch.read(in);
+    return t.read(in);
   }
 
   private long writeSome(ByteBuffer[] bufs, int count) throws IOException {
-    return count == 1 ? ch.write(bufs[0]) : ch.write(bufs, 0, count);
+    return t.write(bufs, 0, count);
   }
 
   private long transferSome(FileRegion f) throws IOException {
-    return f.file.transferTo(f.position, f.remaining, ch);
+    return t.transferFrom(f.file, f.position, f.remaining);
   }
 
   private void onReadable() {
@@ -157,6 +167,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
     try {
       n = readSome(in);
     } catch (IOException e) {
+      log.debug("read from {} failed: {}", remoteAddress(), e.toString());
       close();
       return;
     }
@@ -557,7 +568,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
 
   private void startLinger() {
     try {
-      ch.shutdownOutput();
+      t.shutdownOutput();
     } catch (IOException e) {
       close();
       return;
@@ -754,7 +765,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
     }
     seal();
     try {
-      while (!outq.isEmpty()) {
+      while (t.flush() && !outq.isEmpty()) {
         Object head = outq.peek();
         if (head instanceof FileRegion) {
           FileRegion f = (FileRegion) head;
@@ -766,7 +777,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
             lastWriteProgress = System.nanoTime();
           }
           if (f.remaining > 0) {
-            if (w <= 0 && f.position >= f.file.size()) {
+            if (w <= 0 && !t.hasPendingOutput() && f.position >= f.file.size()) {
               throw new IOException("file shrank while being sent");
             }
             break;
@@ -810,7 +821,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
       close();
       return;
     }
-    if (outq.isEmpty()) {
+    if (outq.isEmpty() && !t.hasPendingOutput()) {
       setWriteInterest(false);
       if (closeAfterWrite) {
         close();
@@ -964,7 +975,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
       }
       drainWaiters = null;
     }
-    closeQuietly(ch);
+    t.close();
     rs.remove(this);
   }
 

@@ -292,6 +292,16 @@ public final class Exchange {
     return conn.localAddress();
   }
 
+  /** True when the request came over TLS (https). */
+  public boolean isSecure() {
+    return conn.t.isSecure();
+  }
+
+  /** The TLS session of an https request (protocol, cipher, client certificates), else null. */
+  public javax.net.ssl.SSLSession tlsSession() {
+    return conn.t.session();
+  }
+
   /**
    * The reactor that owns this exchange's connection: schedule follow-up work there.
    *

@@ -16,6 +16,9 @@ import peloton.fut.Fut;
 import peloton.reactor.Reactor;
 import peloton.reactor.ReactorGroup;
 import peloton.reactor.Timer;
+import peloton.transport.TlsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Peloton's asynchronous HTTP/1.1 client (not the JDK's {@code java.net.http.HttpClient}): it runs
@@ -47,7 +50,12 @@ import peloton.reactor.Timer;
  * exchange), malformed, too large, pool full or closed; the connection involved is closed, never
  * returned to the pool. A bad argument (URL not {@code http://}, CR or LF in a header) fails the
  * fut with an {@link IllegalArgumentException}. Futs complete on the pool's reactor thread: don't
- * block in their callbacks. No TLS: {@code https} URLs are refused.
+ * block in their callbacks.
+ *
+ * <p>{@code https://} URLs speak TLS 1.2 or 1.3 through {@link peloton.transport}: certificates
+ * are verified against the JDK's trust store (or {@link Options#tls}), the host name is checked,
+ * SNI is sent (not for IP literals); pools are kept per scheme, host and port. A TLS failure is
+ * kind {@code TLS} with {@link HttpClientException#tlsReason()}, within the connect timeout.
  */
 public final class HttpClient implements AutoCloseable {
 
@@ -81,6 +89,18 @@ public final class HttpClient implements AutoCloseable {
     public HttpLimits limits = new HttpLimits();
     /** The User-Agent sent unless a request sets its own. */
     public String userAgent = "peloton";
+    /**
+     * TLS for {@code https://} URLs; null (default) verifies certificates against the JDK's trust
+     * store and checks host names (see {@link TlsConfig#client(TlsConfig.ClientOptions)} for a
+     * private CA, a client certificate or no verification).
+     */
+    public TlsConfig tls;
+
+    /** Sets {@link #tls}. */
+    public Options tls(TlsConfig t) {
+      tls = t;
+      return this;
+    }
 
     /**
      * Sets {@link #group}.
@@ -234,8 +254,11 @@ public final class HttpClient implements AutoCloseable {
     }
   }
 
+  private static final Logger log = LoggerFactory.getLogger(HttpClient.class);
+
   final Options options;
   private final ConcurrentHashMap<String, ClientPool> pools = new ConcurrentHashMap<>();
+  private volatile TlsConfig tls;
   volatile boolean closed;
 
   /** A client with default {@link Options}. */
@@ -253,6 +276,28 @@ public final class HttpClient implements AutoCloseable {
       throw new IllegalArgumentException("maxConnectionsPerHost must be >= 1");
     }
     this.options = options;
+    this.tls = options.tls;
+    if (tls != null && tls.insecure()) {
+      log.warn("this HTTP client does not verify TLS certificates: any server can pose as any host");
+    }
+  }
+
+  /** The TLS settings for https, the JDK-trusting default made on first use. */
+  private TlsConfig tls() {
+    TlsConfig t = tls;
+    if (t == null) {
+      synchronized (this) {
+        t = tls;
+        if (t == null) {
+          try {
+            tls = t = TlsConfig.client().alpn("http/1.1");
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }
+      }
+    }
+    return t;
   }
 
   /**
@@ -273,7 +318,7 @@ public final class HttpClient implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       return Fut.failed(e);
     }
-    ClientPool pool = poolFor(call.host, call.port);
+    ClientPool pool = poolFor(call.secure, call.host, call.port);
     call.pool = pool;
     long timeout = req.timeoutMillis > 0 ? req.timeoutMillis : options.requestTimeoutMillis;
     call.timer = pool.reactor.schedule(timeout, TimeUnit.MILLISECONDS, () -> call.timedOut(timeout));
@@ -291,11 +336,11 @@ public final class HttpClient implements AutoCloseable {
     return request(new ClientRequest(url));
   }
 
-  ClientPool poolFor(String host, int port) {
-    return pools.compute(host + ":" + port, (k, old) -> {
+  ClientPool poolFor(boolean secure, String host, int port) {
+    return pools.compute((secure ? "https://" : "http://") + host + ":" + port, (k, old) -> {
       if (old != null && !old.reactor.isStopping()) return old;
       Reactor r = options.group != null ? options.group.next() : Reactor.currentOrShared();
-      return new ClientPool(this, host, port, r);
+      return new ClientPool(this, host, port, r, secure ? tls() : null);
     });
   }
 
@@ -326,6 +371,7 @@ public final class HttpClient implements AutoCloseable {
     URI uri;
     String host; // for connecting: no IPv6 brackets
     int port;
+    boolean secure;
     byte[] body;
     boolean form;
     boolean dropUserHost;
@@ -365,14 +411,15 @@ public final class HttpClient implements AutoCloseable {
     }
 
     private void target(URI u) {
-      if (u.getScheme() == null || !u.getScheme().equalsIgnoreCase("http")) {
-        throw new IllegalArgumentException("only http:// URLs are supported: " + u);
+      if (!isHttp(u)) {
+        throw new IllegalArgumentException("only http:// and https:// URLs are supported: " + u);
       }
       String h = u.getHost();
       if (h == null || h.isEmpty()) throw new IllegalArgumentException("URL without host: " + u);
       uri = u;
       host = h.startsWith("[") ? h.substring(1, h.length() - 1) : h;
-      port = u.getPort() < 0 ? 80 : u.getPort();
+      secure = u.getScheme().equalsIgnoreCase("https");
+      port = u.getPort() < 0 ? (secure ? 443 : 80) : u.getPort();
     }
 
     String url() {
@@ -400,8 +447,7 @@ public final class HttpClient implements AutoCloseable {
       }
       try {
         URI next = uri.resolve(new URI(location.trim()));
-        if (next.getScheme() == null || !next.getScheme().equalsIgnoreCase("http")
-            || next.getHost() == null) {
+        if (!isHttp(next) || next.getHost() == null) {
           return null;
         }
         return next;
@@ -410,19 +456,26 @@ public final class HttpClient implements AutoCloseable {
       }
     }
 
+    private static boolean isHttp(URI u) {
+      String s = u.getScheme();
+      return s != null && (s.equalsIgnoreCase("http") || s.equalsIgnoreCase("https"));
+    }
+
     /** Moves to the next hop; runs on the old pool's reactor. */
     void redirect(int status, URI next) {
       redirects++;
-      String oldAuthority = host + ":" + port;
+      String oldAuthority = (secure ? "https://" : "http://") + host + ":" + port;
       if (status == 303 && !isHead() || (status == 301 || status == 302) && method.equals("POST")) {
         method = "GET";
         body = null;
         form = false;
       }
       target(next);
-      if (!(host + ":" + port).equals(oldAuthority)) dropUserHost = true;
+      if (!((secure ? "https://" : "http://") + host + ":" + port).equals(oldAuthority)) {
+        dropUserHost = true;
+      }
       retried = false;
-      ClientPool p = client.poolFor(host, port);
+      ClientPool p = client.poolFor(secure, host, port);
       pool = p;
       p.reactor.dispatch(() -> p.acquire(this));
     }
@@ -484,7 +537,7 @@ public final class HttpClient implements AutoCloseable {
       }
       if (!hasHost) {
         sb.append("Host: ").append(uri.getHost());
-        if (port != 80) sb.append(':').append(port);
+        if (port != (secure ? 443 : 80)) sb.append(':').append(port);
         sb.append("\r\n");
       }
       if (!hasUa && ua != null) sb.append("User-Agent: ").append(ua).append("\r\n");

@@ -4,10 +4,12 @@ import clojure.lang.IExceptionInfo;
 import clojure.lang.IPersistentMap;
 import clojure.lang.Keyword;
 import clojure.lang.PersistentArrayMap;
+import peloton.transport.TlsException;
 
 /**
  * Why a {@link HttpClient} request failed; {@link #kind()} says which way. It is also a Clojure
- * {@code ex-info}: {@code (ex-data e)} answers {@code {:kind :refused, :url "http://..."}}.
+ * {@code ex-info}: {@code (ex-data e)} answers {@code {:kind :refused, :url "http://..."}} (and {@code
+ * :reason} for {@code :tls}).
  */
 public final class HttpClientException extends RuntimeException implements IExceptionInfo {
   private static final long serialVersionUID = 1L;
@@ -27,7 +29,12 @@ public final class HttpClientException extends RuntimeException implements IExce
     /** Every connection to the host was busy and its wait queue was full. */
     POOL_FULL("pool-full"),
     /** The client was closed. */
-    CLOSED("closed");
+    CLOSED("closed"),
+    /**
+     * TLS failed: the certificate is untrusted, expired or for another host, no protocol version
+     * in common, or another handshake failure ({@link HttpClientException#tlsReason()} says which).
+     */
+    TLS("tls");
 
     private final Keyword keyword;
 
@@ -47,11 +54,13 @@ public final class HttpClientException extends RuntimeException implements IExce
 
   private static final Keyword KIND = Keyword.intern("kind");
   private static final Keyword URL = Keyword.intern("url");
+  private static final Keyword REASON = Keyword.intern("reason");
 
   /** Which way the request failed. */
   private final Kind kind;
   /** The URL requested. */
   private final String url;
+  private final TlsException.Reason tlsReason;
 
   /**
    * A failure of a request to {@code url}.
@@ -65,6 +74,12 @@ public final class HttpClientException extends RuntimeException implements IExce
     super(message + " (" + url + ")", cause);
     this.kind = kind;
     this.url = url;
+    this.tlsReason = cause instanceof TlsException ? ((TlsException) cause).reason() : null;
+  }
+
+  /** Why TLS failed, for kind {@link Kind#TLS}; else null. */
+  public TlsException.Reason tlsReason() {
+    return tlsReason;
   }
 
   /**
@@ -85,9 +100,16 @@ public final class HttpClientException extends RuntimeException implements IExce
     return url;
   }
 
-  /** {@code {:kind :refused, :url "..."}}, for Clojure's {@code ex-data}. */
+  /**
+   * {@code {:kind :refused, :url "..."}}, for Clojure's {@code ex-data}; a TLS failure adds
+   * {@code :reason}, in words ({@code "hostname mismatch"}).
+   */
   @Override
   public IPersistentMap getData() {
+    if (tlsReason != null) {
+      return PersistentArrayMap.createAsIfByAssoc(new Object[] {KIND, kind.keyword(), URL, url,
+          REASON, tlsReason.words()});
+    }
     return PersistentArrayMap.createAsIfByAssoc(new Object[] {KIND, kind.keyword(), URL, url});
   }
 }

@@ -9,6 +9,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
@@ -24,6 +25,9 @@ import peloton.fut.Fut;
 import peloton.reactor.Reactor;
 import peloton.reactor.ReactorGroup;
 import peloton.reactor.Timer;
+import peloton.transport.TlsConfig;
+import peloton.transport.TlsTransport;
+import peloton.transport.Transport;
 
 /**
  * An HTTP/1.1 server on a {@link ReactorGroup}: each reactor accepts on its own listening socket
@@ -69,6 +73,20 @@ public final class HttpServer {
     public long highWaterMark = 256 * 1024;
     /** Queued output below which reading and chunk writers resume, bytes. */
     public long lowWaterMark = 64 * 1024;
+    /**
+     * TLS: when set, every connection speaks HTTPS (TLS 1.2/1.3) with it; the handshake must end
+     * within {@link #headerTimeoutMillis}. Make one with {@link TlsConfig#serverPem}, {@link
+     * TlsConfig#serverKeystore} or {@link TlsConfig#server(javax.net.ssl.SSLContext)}; ALPN
+     * {@code http/1.1} is offered unless the config names its own protocols.
+     */
+    public TlsConfig tls;
+
+    /** Sets {@link #tls}. */
+    public Options tls(TlsConfig t) {
+      tls = t;
+      return this;
+    }
+
     /**
      * Time a handler has to start its answer, ms; then the client gets 503, a warning names the
      * request and its route, and a later answer is dropped. 0 turns it off. An answer once
@@ -204,6 +222,10 @@ public final class HttpServer {
     }
   }
 
+  private static final byte[] PLAIN_TO_TLS = ("HTTP/1.1 400 Bad Request\r\nServer: peloton\r\n"
+      + "Content-Type: text/plain\r\nContent-Length: 45\r\nConnection: close\r\n\r\n"
+      + "This port speaks HTTPS: plain HTTP was sent.\n").getBytes(StandardCharsets.US_ASCII);
+
   /** After an accept fails (out of file descriptors, say), accepting pauses this long, ms. */
   static final long ACCEPT_PAUSE_MILLIS = 1000;
   /** At most one accept-failure warning per this interval, ms. */
@@ -213,6 +235,7 @@ public final class HttpServer {
   final Options options;
   final HttpHandler handler;
   final HandlerErrors errors;
+  private final TlsConfig tls;
   private final ReactorGroup group;
   private Thread shutdownHook;
   private long lastAcceptWarning;
@@ -225,8 +248,14 @@ public final class HttpServer {
   private HttpServer(Options options, HttpHandler handler) {
     this.options = options;
     this.handler = handler;
+    this.tls = options.tls == null ? null : withHttpAlpn(options.tls);
     this.errors = new HandlerErrors(options.errorLogIntervalMillis);
     this.group = new ReactorGroup(options.reactors, "peloton-http");
+  }
+
+  private static TlsConfig withHttpAlpn(TlsConfig t) {
+    return t.serverEngine().getSSLParameters().getApplicationProtocols().length > 0 ? t
+        : t.alpn("http/1.1");
   }
 
   /**
@@ -306,7 +335,8 @@ public final class HttpServer {
       shutdownHook = hook;
       Runtime.getRuntime().addShutdownHook(hook);
     }
-    log.info("HTTP server listening on {}:{} with {} reactors{}", options.host, port,
+    log.info("HTTP{} server listening on {}:{} with {} reactors{}", tls == null ? "" : "S",
+        options.host, port,
         states.size(), reusePort ? " (SO_REUSEPORT)" : "");
   }
 
@@ -464,13 +494,25 @@ public final class HttpServer {
     try {
       ch.configureBlocking(false);
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      Connection c = new Connection(this, rs, ch);
+      Transport t = tls == null ? Transport.plain(ch)
+          : new TlsTransport(ch, tls.serverEngine()).plaintextReply(PLAIN_TO_TLS);
+      Connection c = new Connection(this, rs, ch, t);
       c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
       rs.add(c);
-      // The request often arrived with (or right after) the handshake: reading it now saves a
-      // trip through the selector, and a connection answered and closed here never reaches
-      // epoll at all. When nothing is there yet this costs one read that answers 0.
-      c.onReadyEarly();
+      if (tls != null) {
+        t.start(rs.reactor, c.key, options.headerTimeoutMillis).onComplete((v, e) -> {
+          if (e != null) {
+            c.close(); // the transport has closed the socket and logged why
+          } else {
+            c.handshakeDone();
+          }
+        });
+      } else {
+        // The request often arrived with (or right after) the handshake: reading it now saves a
+        // trip through the selector, and a connection answered and closed here never reaches
+        // epoll at all. When nothing is there yet this costs one read that answers 0.
+        c.onReadyEarly();
+      }
     } catch (IOException e) {
       log.debug("cannot set up a connection: {}", e.toString());
       Connection.closeQuietly(ch);

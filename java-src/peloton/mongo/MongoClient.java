@@ -134,6 +134,7 @@ public final class MongoClient implements AutoCloseable {
     if (options.hosts.isEmpty()) {
       options.hosts.add("localhost:27017");
     }
+    options.tlsConfig(); // bad TLS options (or files) fail here, before any connection
     this.options = options;
     this.reactors = reactors.length == 0 ? new Reactor[] {Reactor.currentOrShared()} : reactors.clone();
     knownHosts.addAll(options.hosts);
@@ -148,6 +149,13 @@ public final class MongoClient implements AutoCloseable {
    * given: the calling thread's reactor, else the shared one). Connects lazily.
    */
   public static MongoClient create(MongoOptions options, Reactor... reactors) {
+    if (options.srvHost != null && options.hosts.isEmpty()) {
+      if (Reactor.current() != null) {
+        throw new IllegalStateException("mongodb+srv needs DNS lookups, which would block this "
+            + "reactor: use connect, which does them on another thread");
+      }
+      SrvResolver.resolve(options);
+    }
     return new MongoClient(options, reactors);
   }
 
@@ -161,6 +169,20 @@ public final class MongoClient implements AutoCloseable {
       options.checkAuth();
     } catch (IllegalArgumentException e) {
       return Fut.failed(e);
+    }
+    if (options.srvHost != null && options.hosts.isEmpty()) {
+      options.tlsConfig(); // bad TLS options fail at once, before DNS
+      Fut<MongoClient> f = new Fut<>();
+      // SRV and TXT lookups block: never on a reactor thread.
+      java.util.concurrent.CompletableFuture.runAsync(() -> SrvResolver.resolve(options))
+          .whenComplete((v, e) -> {
+            if (e != null) {
+              f.fail(e instanceof java.util.concurrent.CompletionException ? e.getCause() : e);
+            } else {
+              connect(options, reactors).onComplete(f::complete);
+            }
+          });
+      return f;
     }
     MongoClient c = new MongoClient(options, reactors);
     Fut<MongoClient> ready = c.withConnection(conn -> Fut.of(c));

@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
 import peloton.fut.Fut;
 import peloton.reactor.Reactor;
 import peloton.reactor.Timer;
+import peloton.transport.TlsConfig;
+import peloton.transport.Transport;
 
 /**
  * One socket to one MongoDB server, driven by a {@link Reactor}: OP_MSG requests answered by
@@ -54,6 +56,10 @@ public final class MongoConnection {
   private static final Keyword PAYLOAD = Keyword.intern("payload");
   private static final Keyword DONE = Keyword.intern("done");
   private static final Object CLIENT_METADATA_BASE = clientMetadata(null);
+  private static final String X509 = "MONGODB-X509";
+  private static final Keyword AUTHENTICATE = Keyword.intern("authenticate");
+  private static final Keyword MECHANISM = Keyword.intern("mechanism");
+  private static final Keyword USER = Keyword.intern("user");
 
   private final Reactor reactor;
   /** An unresolved host and port, or a unix domain socket path. */
@@ -62,6 +68,8 @@ public final class MongoConnection {
   private final MongoOptions options;
   final long generation;
   private SocketChannel channel;
+  private Transport t;
+  private long connectStart;
   private SelectionKey key;
   private ByteBuffer in = ByteBuffer.allocate(READ_BUFFER);
   private final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
@@ -144,7 +152,9 @@ public final class MongoConnection {
       SocketAddress resolved;
       if (address instanceof InetSocketAddress) {
         InetSocketAddress a = (InetSocketAddress) address;
-        InetSocketAddress r = new InetSocketAddress(a.getHostString(), a.getPort());
+        java.net.InetAddress known = options.srvAddresses.get(a.getHostString());
+        InetSocketAddress r = known != null ? new InetSocketAddress(known, a.getPort())
+            : new InetSocketAddress(a.getHostString(), a.getPort());
         if (r.isUnresolved()) {
           throw new IOException("unknown host " + a.getHostString());
         }
@@ -162,14 +172,37 @@ public final class MongoConnection {
             () -> close(new MongoConnectionException(addressName,
                 "not connected and ready within " + options.connectTimeoutMs + " ms")));
       }
+      TlsConfig tls = options.tlsConfig();
+      InetSocketAddress inet = address instanceof InetSocketAddress ? (InetSocketAddress) address : null;
+      // Over a unix socket the certificate is checked against "localhost".
+      t = tls == null ? Transport.plain(channel) : Transport.tls(channel, tls,
+          inet == null ? "localhost" : inet.getHostString(), inet == null ? 0 : inet.getPort());
+      connectStart = System.nanoTime();
       boolean connected = channel.connect(resolved);
       key = reactor.register(channel, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, this::onReady);
       if (connected) {
-        handshake();
+        connected();
       }
     } catch (IOException | RuntimeException e) {
       close(new MongoConnectionException(addressName, "cannot connect: " + e.getMessage(), e));
     }
+  }
+
+  /** TCP is up: TLS first when asked, then the MongoDB handshake. */
+  private void connected() {
+    if (!t.isSecure()) {
+      handshake();
+      return;
+    }
+    long left = options.connectTimeoutMs <= 0 ? 0
+        : Math.max(1, options.connectTimeoutMs - (System.nanoTime() - connectStart) / 1_000_000);
+    t.start(reactor, key, left).onComplete((v, e) -> {
+      if (e != null) {
+        close(new MongoConnectionException(addressName, e.getMessage(), e));
+      } else if (!closed) {
+        handshake();
+      }
+    });
   }
 
   private void handshake() {
@@ -188,6 +221,9 @@ public final class MongoConnection {
       if (intOr(m.get(MAX_WIRE), 0) < 6) {
         throw new MongoConnectionException(addressName, "server is too old for OP_MSG (maxWireVersion "
             + m.get(MAX_WIRE) + ", need 6)");
+      }
+      if (X509.equals(options.authMechanism)) {
+        return authenticateX509();
       }
       return options.user == null ? Fut.of(Boolean.TRUE) : authenticate(m);
     }).onComplete((v, e) -> {
@@ -242,6 +278,18 @@ public final class MongoConnection {
             return Boolean.TRUE;
           });
     });
+  }
+
+  /** MONGODB-X509: the server takes the user from the TLS client certificate. */
+  private Fut<Boolean> authenticateX509() {
+    if (!t.isSecure()) {
+      return Fut.failed(new IllegalArgumentException(
+          "MONGODB-X509 needs TLS with a client certificate (tls=true&tlsCertificateKeyFile=...)"));
+    }
+    Object cmd = options.user == null
+        ? BsonCodec.command(AUTHENTICATE, 1, MECHANISM, X509, DB, "$external")
+        : BsonCodec.command(AUTHENTICATE, 1, MECHANISM, X509, USER, options.user, DB, "$external");
+    return send(cmd, List.of()).map(r -> Boolean.TRUE);
   }
 
   static Scram.Mechanism chooseMechanism(String asked, Object serverMechs) {
@@ -333,13 +381,15 @@ public final class MongoConnection {
       return true;
     }
     try {
-      channel.write(r.bytes);
+      t.write(r.bytes);
     } catch (IOException e) {
       close(new MongoConnectionException(addressName, "write failed: " + e.getMessage(), e));
       return false;
     }
     if (r.bytes.hasRemaining()) {
       out.add(r.bytes);
+    }
+    if (r.bytes.hasRemaining() || t.hasPendingOutput()) {
       key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
     }
     return true;
@@ -353,7 +403,7 @@ public final class MongoConnection {
       if (k.isConnectable()) {
         if (channel.finishConnect()) {
           k.interestOps(SelectionKey.OP_READ);
-          handshake();
+          connected();
         }
         return;
       }
@@ -371,10 +421,13 @@ public final class MongoConnection {
   }
 
   private void flush() throws IOException {
+    if (!t.flush()) {
+      return;
+    }
     ByteBuffer b;
     while ((b = out.peek()) != null) {
-      channel.write(b);
-      if (b.hasRemaining()) {
+      t.write(b);
+      if (b.hasRemaining() || t.hasPendingOutput()) {
         return;
       }
       out.poll();
@@ -384,7 +437,7 @@ public final class MongoConnection {
 
   private void read() throws IOException {
     for (;;) {
-      int n = channel.read(in);
+      int n = t.read(in);
       if (n < 0) {
         close(new MongoConnectionException(addressName, "server closed the connection"));
         return;
@@ -469,7 +522,9 @@ public final class MongoConnection {
     if (replyTimer != null) {
       replyTimer.cancel();
     }
-    if (channel != null) {
+    if (t != null) {
+      t.close();
+    } else if (channel != null) {
       try {
         channel.close();
       } catch (IOException e) {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import peloton.transport.TlsConfig;
 
 /**
  * How a {@link MongoClient} connects: servers, credentials, timeouts and pool limits. Plain mutable
@@ -79,6 +80,42 @@ public final class MongoOptions {
   /** Where reads go unless an operation says otherwise (primary by default). */
   public ReadPreference readPreference = ReadPreference.PRIMARY;
 
+  /** Speak TLS to every server (URI {@code tls=true} or {@code ssl=true}; on for +srv). */
+  public boolean tls;
+  /** PEM file of CAs trusted besides the JDK's default ones ({@code tlsCAFile}), or null. */
+  public String tlsCAFile;
+  /**
+   * PEM file holding the client certificate and its private key ({@code
+   * tlsCertificateKeyFile}), for mutual TLS and MONGODB-X509, or null.
+   */
+  public String tlsCertificateKeyFile;
+  /** Password of an encrypted key in {@link #tlsCertificateKeyFile}, or null. */
+  public String tlsCertificateKeyFilePassword;
+  /** Accept any server certificate ({@code tlsAllowInvalidCertificates}); unsafe. */
+  public boolean tlsAllowInvalidCertificates;
+  /** Do not check that the certificate names the host ({@code tlsAllowInvalidHostnames}). */
+  public boolean tlsAllowInvalidHostnames;
+  /** A ready TLS configuration, used instead of the file options above, or null. */
+  public TlsConfig tlsConfig;
+  private TlsConfig builtTls;
+
+  /** The host of a {@code mongodb+srv://} URI, whose SRV records give {@link #hosts}; or null. */
+  public String srvHost;
+  /** The SRV service name ({@code srvServiceName}): records of {@code _<name>._tcp.<host>}. */
+  public String srvServiceName = "mongodb";
+  /** At most this many of the SRV hosts, chosen at random ({@code srvMaxHosts}); 0: all. */
+  public int srvMaxHosts;
+  /**
+   * The JNDI DNS provider URL for SRV and TXT lookups, e.g. {@code dns://10.0.0.2:53}; null uses
+   * the system's resolvers. With a server given, the SRV targets' addresses are asked of it too.
+   */
+  public String srvDnsServer;
+  /** Addresses of SRV targets from {@link #srvDnsServer}, by host name. */
+  final java.util.Map<String, java.net.InetAddress> srvAddresses =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  /** The options the URI gave, names lower case (they win over TXT records). */
+  final java.util.Map<String, String> uriOptions = new java.util.HashMap<>();
+
   /** Options for localhost:27017. */
   public MongoOptions() {}
 
@@ -94,12 +131,13 @@ public final class MongoOptions {
       "authmechanismproperties", "connecttimeoutms", "sockettimeoutms", "maxpoolsize", "waitqueuetimeoutms",
       "replicaset", "directconnection", "readpreference", "readpreferencetags", "maxstalenessseconds", "w",
       "journal", "wtimeoutms", "readconcernlevel", "retrywrites", "retryreads", "tls", "ssl", "loadbalanced",
-      "compressors", "localthresholdms", "uuidrepresentation", "minpoolsize");
+      "compressors", "localthresholdms", "uuidrepresentation", "minpoolsize", "tlscafile",
+      "tlscertificatekeyfile", "tlscertificatekeyfilepassword", "tlsallowinvalidcertificates",
+      "tlsallowinvalidhostnames", "tlsinsecure", "srvservicename", "srvmaxhosts");
   /** URI options of the spec that Peloton cannot honour: refused with an error naming them. */
   private static final Set<String> REFUSED = Set.of("maxidletimems", "maxconnecting", "heartbeatfrequencyms",
-      "serverselectiontimeoutms", "serverselectiontryonce", "srvmaxhosts", "srvservicename", "timeoutms",
-      "tlsinsecure", "tlsallowinvalidcertificates", "tlsallowinvalidhostnames", "tlscafile",
-      "tlscertificatekeyfile", "tlscertificatekeyfilepassword", "tlsdisableocspendpointcheck",
+      "serverselectiontimeoutms", "serverselectiontryonce", "timeoutms",
+      "tlsdisableocspendpointcheck",
       "tlsdisablecertificaterevocationcheck", "zlibcompressionlevel", "proxyhost", "proxyport",
       "proxyusername", "proxypassword", "gssapiservicename", "waitqueuemultiple", "safe", "wtimeout",
       "sslinvalidhostnameallowed", "sslverifycertificate", "slaveok");
@@ -118,19 +156,21 @@ public final class MongoOptions {
    * AWS, OIDC, GSSAPI, PLAIN ...) or does not know is an {@link IllegalArgumentException} naming it.
    */
   public static MongoOptions fromUri(String uri) {
-    if (uri.startsWith("mongodb+srv:")) {
-      throw new IllegalArgumentException("mongodb+srv URIs are not supported; list the hosts");
+    MongoOptions o = new MongoOptions();
+    o.tlsFromUri(uri);
+    boolean srv = uri.startsWith("mongodb+srv://");
+    if (srv) {
+      uri = o.srvFromUri(uri); // checked, SRV options taken, as mongodb:// for the parser
     }
     int q = uri.indexOf('?');
     Map<String, String[]> query = parseQuery(q < 0 ? "" : uri.substring(q + 1));
     String base = q < 0 ? uri : uri.substring(0, q);
-    MongoOptions o = new MongoOptions();
     String mech = value(query, "authmechanism");
     if (mech != null) {
       checkMechanism(mech);
     }
     ConnectionString cs = new ConnectionString(base);
-    for (String h : cs.getHosts()) {
+    for (String h : srv ? List.<String>of() : cs.getHosts()) {
       o.hosts.add(h.startsWith("/") || h.indexOf(':') >= 0 && !(h.startsWith("[") && h.endsWith("]")) ? h : h + ":27017");
     }
     if (cs.getDatabase() != null) {
@@ -146,6 +186,9 @@ public final class MongoOptions {
     }
     if (o.authSource == null && o.user != null && cs.getDatabase() != null) {
       o.authSource = cs.getDatabase(); // the auth spec: the URI's database, else admin
+    }
+    if (srv && o.directConnection) {
+      throw new IllegalArgumentException("mongodb+srv URIs cannot have directConnection=true");
     }
     o.checkAuth();
     if (o.writeConcern instanceof Map && Long.valueOf(0).equals(((Map<?, ?>) o.writeConcern).get(MongoClient.k("w")))
@@ -183,9 +226,9 @@ public final class MongoOptions {
   }
 
   private static void checkMechanism(String mech) {
-    if (!mech.equals("SCRAM-SHA-256") && !mech.equals("SCRAM-SHA-1")) {
+    if (!mech.equals("SCRAM-SHA-256") && !mech.equals("SCRAM-SHA-1") && !mech.equals("MONGODB-X509")) {
       throw new IllegalArgumentException("authMechanism=" + mech + " is not supported: Peloton authenticates"
-          + " with SCRAM-SHA-256 or SCRAM-SHA-1 only (MONGODB-X509, MONGODB-AWS, MONGODB-OIDC, GSSAPI, PLAIN"
+          + " with SCRAM-SHA-256, SCRAM-SHA-1 or MONGODB-X509 only (MONGODB-AWS, MONGODB-OIDC, GSSAPI, PLAIN"
           + " and MONGODB-CR are not implemented)");
     }
   }
@@ -195,6 +238,13 @@ public final class MongoOptions {
    * a mistake fails at connect, not at the first operation; throws IllegalArgumentException.
    */
   public void checkAuth() {
+    if ("MONGODB-X509".equals(authMechanism)) {
+      // The user comes from the client certificate (the name is optional); no password.
+      if (password != null) {
+        throw new IllegalArgumentException("authMechanism=MONGODB-X509 takes no password");
+      }
+      return;
+    }
     if (authMechanism != null) {
       checkMechanism(authMechanism);
       if (user == null) {
@@ -286,11 +336,16 @@ public final class MongoOptions {
         return;
       case "tls":
       case "ssl":
-        if (Boolean.TRUE.equals(parseBool(name, v))) {
-          throw new IllegalArgumentException(name + "=true is not supported yet: Peloton has no TLS transport,"
-              + " and sending in plaintext what was meant to be encrypted is not an option");
-        }
-        return;
+      case "tlscafile":
+      case "tlscertificatekeyfile":
+      case "tlscertificatekeyfilepassword":
+      case "tlsallowinvalidcertificates":
+      case "tlsallowinvalidhostnames":
+      case "tlsinsecure":
+        return; // applied, and their combinations checked, by tlsFromUri
+      case "srvservicename":
+      case "srvmaxhosts":
+        throw new IllegalArgumentException(name + " is for mongodb+srv URIs only");
       case "loadbalanced":
         if (Boolean.TRUE.equals(parseBool(name, v))) {
           throw new IllegalArgumentException(name + "=true is not supported: Peloton does not speak the"
@@ -323,7 +378,9 @@ public final class MongoOptions {
       "connectTimeoutMS", "socketTimeoutMS", "maxPoolSize", "waitQueueTimeoutMS", "replicaSet",
       "directConnection", "readPreference", "readPreferenceTags", "maxStalenessSeconds", "w", "journal",
       "wtimeoutMS", "readConcernLevel", "retryWrites", "retryReads", "tls", "ssl", "loadBalanced",
-      "compressors", "localThresholdMS", "uuidRepresentation", "minPoolSize"};
+      "compressors", "localThresholdMS", "uuidRepresentation", "minPoolSize", "tlsCAFile", "tlsCertificateKeyFile",
+      "tlsCertificateKeyFilePassword", "tlsAllowInvalidCertificates", "tlsAllowInvalidHostnames",
+      "tlsInsecure", "srvServiceName", "srvMaxHosts"};
 
   /** The known option nearest to {@code key} by edit distance, or null when none is close. */
   private static String closest(String key) {
@@ -431,6 +488,172 @@ public final class MongoOptions {
     return this;
   }
 
+  /**
+   * Checks a {@code mongodb+srv://} URI (one host, no port), takes its SRV options and answers
+   * it as a {@code mongodb://} URI for the driver's parser (which would do DNS itself).
+   */
+  private String srvFromUri(String uri) {
+    String rest = uri.substring("mongodb+srv://".length());
+    int end = rest.length();
+    for (char c : new char[] {'/', '?'}) {
+      int i = rest.indexOf(c);
+      if (i >= 0 && i < end) {
+        end = i;
+      }
+    }
+    String authority = rest.substring(0, end);
+    String h = authority.substring(authority.lastIndexOf('@') + 1);
+    if (h.isEmpty() || h.contains(",")) {
+      throw new IllegalArgumentException("a mongodb+srv URI names exactly one host: " + h);
+    }
+    if (h.contains(":")) {
+      throw new IllegalArgumentException("a mongodb+srv URI cannot have a port: " + h);
+    }
+    if (h.split("\\.").length < 3) {
+      throw new IllegalArgumentException("a mongodb+srv host needs at least three parts"
+          + " (host.domain.tld): " + h);
+    }
+    srvHost = h;
+    if (!uriOptions.containsKey("tls") && !uriOptions.containsKey("ssl")) {
+      tls = true; // +srv implies TLS unless the URI turns it off
+    }
+    // Drop the SRV-only options: the driver's parser refuses them on mongodb://.
+    StringBuilder out = new StringBuilder("mongodb://").append(rest, 0, end);
+    int q = rest.indexOf('?', end);
+    out.append(rest, end, q < 0 ? rest.length() : q);
+    if (q >= 0) {
+      String sep = "?";
+      for (String pair : rest.substring(q + 1).split("[&;]")) {
+        int eq = pair.indexOf('=');
+        String k = (eq < 0 ? pair : pair.substring(0, eq)).toLowerCase(java.util.Locale.ROOT);
+        String v = eq < 0 ? "" : pair.substring(eq + 1);
+        if (k.equals("srvservicename")) {
+          srvServiceName = v;
+        } else if (k.equals("srvmaxhosts")) {
+          try {
+            srvMaxHosts = Integer.parseInt(v);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("srvMaxHosts must be a number, not " + v);
+          }
+        } else if (!pair.isEmpty()) {
+          out.append(sep).append(pair);
+          sep = "&";
+        }
+      }
+    }
+    return out.toString();
+  }
+
+  /** Sets the TLS options of the URI; the spec's forbidden combinations are errors. */
+  private void tlsFromUri(String uri) {
+    int q = uri.indexOf('?');
+    if (q < 0) {
+      return;
+    }
+    java.util.Map<String, String> m = new java.util.HashMap<>();
+    for (String pair : uri.substring(q + 1).split("[&;]")) {
+      int eq = pair.indexOf('=');
+      if (eq <= 0) {
+        continue;
+      }
+      String k = pair.substring(0, eq).toLowerCase(java.util.Locale.ROOT);
+      String v = java.net.URLDecoder.decode(pair.substring(eq + 1),
+          java.nio.charset.StandardCharsets.UTF_8);
+      if (m.containsKey(k) && !m.get(k).equals(v)) {
+        throw new IllegalArgumentException("URI option " + pair.substring(0, eq)
+            + " given twice with different values");
+      }
+      m.put(k, v);
+      uriOptions.put(k, v);
+    }
+    String tlsV = m.get("tls");
+    String sslV = m.get("ssl");
+    if (tlsV != null && sslV != null && !tlsV.equalsIgnoreCase(sslV)) {
+      throw new IllegalArgumentException("URI options tls=" + tlsV + " and ssl=" + sslV
+          + " disagree");
+    }
+    if (tlsV != null || sslV != null) {
+      tls = tlsBool("tls", tlsV != null ? tlsV : sslV);
+    }
+    boolean insecure = m.containsKey("tlsinsecure") && tlsBool("tlsInsecure", m.get("tlsinsecure"));
+    if (m.containsKey("tlsinsecure")) {
+      for (String other : new String[] {"tlsAllowInvalidCertificates", "tlsAllowInvalidHostnames",
+          "tlsDisableOCSPEndpointCheck", "tlsDisableCertificateRevocationCheck"}) {
+        if (m.containsKey(other.toLowerCase(java.util.Locale.ROOT))) {
+          throw new IllegalArgumentException("URI options tlsInsecure and " + other
+              + " cannot be given together");
+        }
+      }
+    }
+    if (m.containsKey("tlsallowinvalidcertificates")) {
+      for (String other : new String[] {"tlsDisableOCSPEndpointCheck",
+          "tlsDisableCertificateRevocationCheck"}) {
+        if (m.containsKey(other.toLowerCase(java.util.Locale.ROOT))) {
+          throw new IllegalArgumentException("URI options tlsAllowInvalidCertificates and "
+              + other + " cannot be given together");
+        }
+      }
+    }
+    tlsCAFile = m.getOrDefault("tlscafile", tlsCAFile);
+    tlsCertificateKeyFile = m.getOrDefault("tlscertificatekeyfile", tlsCertificateKeyFile);
+    tlsCertificateKeyFilePassword = m.getOrDefault("tlscertificatekeyfilepassword",
+        tlsCertificateKeyFilePassword);
+    tlsAllowInvalidCertificates = insecure || m.containsKey("tlsallowinvalidcertificates")
+        && tlsBool("tlsAllowInvalidCertificates", m.get("tlsallowinvalidcertificates"));
+    tlsAllowInvalidHostnames = insecure || m.containsKey("tlsallowinvalidhostnames")
+        && tlsBool("tlsAllowInvalidHostnames", m.get("tlsallowinvalidhostnames"));
+    if (m.containsKey("tlsdisableocspendpointcheck")
+        || m.containsKey("tlsdisablecertificaterevocationcheck")) {
+      throw new IllegalArgumentException("URI options tlsDisableOCSPEndpointCheck and "
+          + "tlsDisableCertificateRevocationCheck are not supported (Peloton does no OCSP)");
+    }
+  }
+
+  private static boolean tlsBool(String name, String v) {
+    if (v.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (v.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new IllegalArgumentException("URI option " + name + " must be true or false, not " + v);
+  }
+
+  /**
+   * The TLS configuration to connect with, or null without TLS. TLS options given while TLS is
+   * off are an error: they would otherwise be silently ignored, with traffic in clear.
+   */
+  public synchronized TlsConfig tlsConfig() {
+    boolean anyTlsOption = tlsCAFile != null || tlsCertificateKeyFile != null
+        || tlsCertificateKeyFilePassword != null || tlsAllowInvalidCertificates
+        || tlsAllowInvalidHostnames || tlsConfig != null;
+    if (!tls) {
+      if (anyTlsOption) {
+        throw new IllegalArgumentException("TLS options are set but TLS is off: add tls=true"
+            + " to the URI (or set tls) to use them");
+      }
+      return null;
+    }
+    if (tlsConfig != null) {
+      return tlsConfig;
+    }
+    if (builtTls == null) {
+      TlsConfig.ClientOptions c = new TlsConfig.ClientOptions();
+      c.caCert = tlsCAFile;
+      c.clientCert = tlsCertificateKeyFile;
+      c.clientKey = tlsCertificateKeyFile;
+      c.clientKeyPassword = tlsCertificateKeyFilePassword;
+      c.verifyCertificates = !tlsAllowInvalidCertificates;
+      c.verifyHostname = !tlsAllowInvalidHostnames;
+      try {
+        builtTls = TlsConfig.client(c);
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+    }
+    return builtTls;
+  }
+
   String authDatabase() {
     return authSource != null ? authSource : "admin";
   }
@@ -439,6 +662,7 @@ public final class MongoOptions {
   public String toString() {
     return "MongoOptions{hosts=" + hosts + ", database=" + database + ", user=" + user
         + (password != null ? ", password=***" : "") + ", replicaSet=" + replicaSet
-        + ", maxPoolSize=" + (maxPoolSize == 0 ? "unlimited" : String.valueOf(maxPoolSize)) + "}";
+        + ", maxPoolSize=" + (maxPoolSize == 0 ? "unlimited" : String.valueOf(maxPoolSize))
+        + (tls ? ", tls" : "") + "}";
   }
 }

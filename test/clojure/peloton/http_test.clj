@@ -132,7 +132,7 @@
                                  (.read (.getInputStream s))))]
       (is (= {:kind :malformed :url (url-of ss)} (failure (http/get! (url-of ss)))))))
   (testing "bad URL"
-    (is (thrown? IllegalArgumentException @(http/get! "https://example.com/")))))
+    (is (thrown? IllegalArgumentException @(http/get! "ftp://example.com/")))))
 
 (deftest own-client-with-options
   (let [c (http/client {:max-connections 1 :timeout 5 :user-agent "tester"})]

@@ -435,7 +435,7 @@ class HttpClientTest {
 
   @Test
   void badArgumentsFailTheFut() throws Exception {
-    for (String url : new String[] {"https://127.0.0.1/", "ftp://x/", "not a url", "http:///nohost"}) {
+    for (String url : new String[] {"ftp://x/", "not a url", "http:///nohost", "https:///nohost"}) {
       ExecutionException e = assertThrows(ExecutionException.class,
           () -> client.get(url).toCompletableFuture().get(5, TimeUnit.SECONDS), url);
       assertInstanceOf(IllegalArgumentException.class, e.getCause(), url);

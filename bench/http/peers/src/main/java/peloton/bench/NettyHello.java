@@ -27,6 +27,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.util.CharsetUtil;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.File;
 import java.util.Date;
 import java.util.concurrent.TimeUnit;
 
@@ -34,7 +38,9 @@ import java.util.concurrent.TimeUnit;
  * Hello-world HTTP server on Netty's native epoll transport, written the way Netty's own
  * hello examples are: HttpServerCodec, a pre-built body buffer, one flush per read batch
  * (so pipelined requests are answered with one write), one event loop per core.
- * Usage: {@code java peloton.bench.NettyHello PORT} (binds 127.0.0.1).
+ * Usage: {@code java peloton.bench.NettyHello PORT [CERT.pem KEY.pem]} (binds 127.0.0.1); with
+ * a certificate and a PKCS#8 key it speaks TLS through Netty's SslHandler with the JDK's
+ * provider (the same SSLEngine Peloton uses), for bench/http/tls.sh.
  */
 public final class NettyHello {
     private static final ByteBuf BODY = Unpooled.unreleasableBuffer(Unpooled.directBuffer()
@@ -51,6 +57,10 @@ public final class NettyHello {
     /** Starts the server and blocks until it is closed. */
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[0]);
+        SslContext ssl = args.length >= 3
+                ? SslContextBuilder.forServer(new File(args[1]), new File(args[2]))
+                        .sslProvider(SslProvider.JDK).protocols("TLSv1.3", "TLSv1.2").build()
+                : null;
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("native epoll unavailable", Epoll.unavailabilityCause());
         }
@@ -69,6 +79,9 @@ public final class NettyHello {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (ssl != null) {
+                                ch.pipeline().addLast(ssl.newHandler(ch.alloc()));
+                            }
                             ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192, false), handler);
                         }
                     });

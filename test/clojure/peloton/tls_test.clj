@@ -1,0 +1,111 @@
+(ns peloton.tls-test
+  "HTTPS end to end in Clojure: serve! and serve-ring! with :tls, the client's TLS
+  options, and the errors for bad options and bad key material."
+  (:require [clojure.test :refer [deftest is testing]]
+            [peloton.http :as http]
+            [peloton.httpd :as httpd])
+  (:import (peloton.transport TestCerts TlsConfig)))
+
+(defn- f [name] (TestCerts/file name))
+
+(defn- wait [fut] (deref fut 15000 ::no-answer))
+
+(defn- failure [fut]
+  (try {:unexpected (deref fut 15000 ::no-answer)}
+       (catch Exception e (ex-data e))))
+
+(defmacro ^:private with-server [[sym server] & body]
+  `(let [~sym ~server]
+     (try ~@body (finally (httpd/stop-server! ~sym 1)))))
+
+(deftest https-serve-and-call
+  (doseq [tls [{:cert (f "fullchain.pem") :key (f "server.key")}
+               {:cert (f "server-ec.pem") :key (f "server-ec-sec1.key")}
+               {:keystore (f "server.p12") :password "secret"}
+               {:ssl-context (.context (TlsConfig/serverPem (f "fullchain.pem") (f "server.key")))}]]
+    (testing (pr-str (keys tls))
+      (with-server [s (httpd/serve! {:port 0 :reactors 1 :tls tls}
+                                    [:GET #"^/$" (fn [conn] (httpd/send-html! conn "secure hello"))])]
+        (let [c (http/client {:ca-cert (f "ca.pem")})
+              url (str "https://localhost:" (httpd/port s) "/")]
+          (try
+            (is (= {:status 200 :body "secure hello"}
+                   (select-keys (wait (http/get! url :client c)) [:status :body])))
+            (testing "the default client does not trust the test CA"
+              (is (= {:kind :tls :url url :reason "untrusted certificate"}
+                     (failure (http/get! url)))))
+            (testing "insecure? trusts anything"
+              (let [ic (http/client {:insecure? true})]
+                (try (is (= 200 (:status (wait (http/get! url :client ic)))))
+                     (finally (http/close-client! ic)))))
+            (finally (http/close-client! c))))))))
+
+(deftest ring-requests-over-tls-say-https
+  (with-server [s (httpd/serve-ring! {:port 0 :reactors 1
+                                      :tls {:cert (f "fullchain.pem") :key (f "server.key")}}
+                                     (fn [req] {:status 200 :body (name (:scheme req))}))]
+    (let [c (http/client {:ca-cert (f "ca.pem")})]
+      (try
+        (is (= "https" (:body (wait (http/get! (str "https://127.0.0.1:" (httpd/port s) "/")
+                                               :client c)))))
+        (finally (http/close-client! c))))))
+
+(deftest bad-tls-options-are-clear-errors
+  (testing "unknown key in :tls names the closest known one"
+    (let [e (is (thrown? IllegalArgumentException
+                         (httpd/serve! {:port 0 :tls {:cert (f "server.pem") :kye (f "server.key")}})))]
+      (is (re-find #":kye.*:key" (ex-message e)))))
+  (testing "neither cert nor keystore"
+    (is (thrown-with-msg? IllegalArgumentException #"exactly one of"
+                          (httpd/serve! {:port 0 :tls {}}))))
+  (testing "a key that is not the certificate's names both files"
+    (is (thrown-with-msg? java.io.IOException #"client\.key.*server\.pem"
+                          (httpd/serve! {:port 0 :tls {:cert (f "server.pem") :key (f "client.key")}}))))
+  (testing "a missing file is named"
+    (is (thrown-with-msg? java.io.IOException #"missing\.pem"
+                          (httpd/serve! {:port 0 :tls {:cert "missing.pem" :key (f "server.key")}}))))
+  (testing "client options are checked"
+    (is (thrown-with-msg? IllegalArgumentException #":ca-crt.*:ca-cert"
+                          (http/client {:ca-crt "x"})))
+    (is (thrown-with-msg? IllegalArgumentException #"insecure"
+                          (http/client {:insecure? true :ca-cert (f "ca.pem")})))
+    (is (thrown-with-msg? java.io.IOException #"nowhere\.pem"
+                          (http/client {:ca-cert "nowhere.pem"})))))
+
+(defn- tls-mongo-server
+  "A mongo-java-server speaking TLS with the localhost certificate."
+  ^de.bwaldvogel.mongo.MongoServer []
+  (let [s (de.bwaldvogel.mongo.MongoServer. (de.bwaldvogel.mongo.backend.memory.MemoryBackend.))
+        chain (peloton.transport.Pem/certificates (java.nio.file.Path/of (f "server.pem")
+                                                                        (make-array String 0)))]
+    (.enableSsl s (peloton.transport.Pem/privateKey (java.nio.file.Path/of (f "server.key")
+                                                                          (make-array String 0))
+                                                    nil)
+                nil (into-array java.security.cert.X509Certificate chain))
+    (.bind s "127.0.0.1" 0)
+    s))
+
+(deftest mongo-over-tls
+  (let [server (tls-mongo-server)
+        port (.getPort (.getLocalAddress server))]
+    (try
+      (testing "connect! options"
+        (let [c (wait (peloton.mongo/connect! "localhost" port {:tls? true :tls-ca-file (f "ca.pem")}))]
+          (try
+            (wait (peloton.mongo/insert! c "db.t" {:_id 1 :via "tls"}))
+            (is (= [{:_id 1 :via "tls"}] (wait (peloton.mongo/query-all! c "db.t" {}))))
+            (finally (peloton.mongo/close! c)))))
+      (testing "the URI's tls options"
+        (let [c (wait (peloton.mongo/connect! (str "mongodb://localhost:" port "/db?tls=true&tlsCAFile="
+                                                   (f "ca.pem"))))]
+          (try
+            (is (= 1 (count (wait (peloton.mongo/query-all! c "t" {})))))
+            (finally (peloton.mongo/close! c)))))
+      (testing "forbidden combination"
+        (is (thrown? IllegalArgumentException
+                     (peloton.mongo/connect! "localhost" port {:tls? true :tls-insecure? true
+                                                                :tls-allow-invalid-hostnames? true}))))
+      (testing "TLS options with TLS off are an error, not ignored"
+        (is (thrown-with-msg? IllegalArgumentException #"tls=true"
+                              (peloton.mongo/connect! "localhost" port {:tls-ca-file (f "ca.pem")}))))
+      (finally (.shutdownNow server)))))
