@@ -35,7 +35,7 @@
            (peloton.http Forms HttpLimits)
            (peloton.http.server Exchange FileHandler FileHandler$Options HttpHandler
                                 HttpServer HttpServer$Options Request Router)
-           (peloton.transport TlsConfig)
+           (peloton.transport TlsConfig TlsConfig$ClientAuth)
            (javax.net.ssl SSLContext)))
 
 (set! *warn-on-reflection* true)
@@ -421,7 +421,9 @@
    :key [string? "the path of the PEM private key of :cert"]
    :keystore [string? "the path of a PKCS#12 keystore"]
    :password [string? "the password of :keystore"]
-   :ssl-context [#(instance? SSLContext %) "a javax.net.ssl.SSLContext"]})
+   :ssl-context [#(instance? SSLContext %) "a javax.net.ssl.SSLContext"]
+   :client-auth [#{:need :want :none} ":need, :want or :none"]
+   :ca-cert [string? "the path of a PEM file of the CAs client certificates must chain to"]})
 
 (defn- tls-config
   "The server TlsConfig for the `:tls` option map (or a TlsConfig given as is)."
@@ -438,10 +440,28 @@
         (throw (IllegalArgumentException. "serve! :tls :cert and :key go together")))
       (when (and password (not keystore))
         (throw (IllegalArgumentException. "serve! :tls :password is for :keystore")))
-      (cond
-        cert (TlsConfig/serverPem cert key)
-        keystore (TlsConfig/serverKeystore keystore password)
-        :else (TlsConfig/server ^SSLContext ssl-context)))))
+      (let [{:keys [client-auth ca-cert]} tls
+            asks? (contains? #{:need :want} client-auth)]
+        (when (and asks? (not ca-cert) (not ssl-context))
+          (throw (IllegalArgumentException.
+                  (str "serve! :tls :client-auth " client-auth " needs :ca-cert, the CAs "
+                       "client certificates must chain to"))))
+        (when (and ca-cert (not asks?))
+          (throw (IllegalArgumentException.
+                  "serve! :tls :ca-cert is for :client-auth :need or :want")))
+        (when (and ca-cert ssl-context)
+          (throw (IllegalArgumentException.
+                  (str "serve! :tls :ca-cert cannot be added to an :ssl-context: init the "
+                       "context with the trust managers for client certificates"))))
+        (let [^TlsConfig t (cond
+                             cert (TlsConfig/serverPem cert key)
+                             keystore (TlsConfig/serverKeystore keystore password)
+                             :else (TlsConfig/server ^SSLContext ssl-context))]
+          (if asks?
+            (.clientAuth t (if (= :need client-auth) TlsConfig$ClientAuth/NEED
+                               TlsConfig$ClientAuth/WANT)
+                         ^String ca-cert)
+            t))))))
 
 (def server-options
   "The options of `serve!`, `start-server!` and `serve-ring!`, as a
@@ -467,7 +487,7 @@
    :body-rate-grace [options/nat-num? "a non-negative number of seconds"]
    :shutdown-grace [options/nat-num? "a non-negative number of seconds (nil: no shutdown hook)"]
    :tls [#(or (map? %) (instance? TlsConfig %))
-         "a map {:cert :key}, {:keystore :password} or {:ssl-context}, or a peloton.transport.TlsConfig"]})
+         "a map {:cert :key}, {:keystore :password} or {:ssl-context} (with :client-auth and :ca-cert for mutual TLS), or a peloton.transport.TlsConfig"]})
 
 (def ^:private ring-options
   (assoc server-options :async? [boolean? "true or false (a 3-arity async Ring handler)"]))
@@ -562,6 +582,11 @@
   or a key that does not belong to the certificate, fails the start naming the
   file. The handshake must end within `:header-timeout`; a client that sends
   plain HTTP gets a plain 400, other garbage is closed (both logged at debug).
+  Mutual TLS: add `:client-auth :need` (a client without a certificate that
+  chains to a CA of `:ca-cert \"ca.pem\"` is refused in the handshake) or
+  `:client-auth :want` (one without a certificate is served too); only the CAs
+  of `:ca-cert` are trusted for clients. The handler sees the verified chain:
+  `(.clientCertificates conn)`, in Ring `:ssl-client-cert` (the leaf).
 
   Each route is `[method regex handler & extra-args]`: `method` a keyword such
   as `:GET` (which also takes HEAD) or `:any` (see `route-methods`; another
@@ -596,12 +621,20 @@
 
 ;; ---- Ring ----
 
+(defn- client-cert
+  "The client's verified leaf certificate over mutual TLS, else nil (as ring-servlet)."
+  [^Exchange conn]
+  (when (.isSecure conn)
+    (when-let [cs (.clientCertificates conn)] (aget cs 0))))
+
 (defn ring-request
   "The Ring request map (per the Ring SPEC) for `conn`: `:server-port`,
   `:server-name`, `:remote-addr`, `:uri`, `:query-string`, `:scheme`,
   `:request-method`, `:protocol`, lower-case `:headers` and `:body` as an
-  InputStream. Also `:peloton/conn`, the connection itself, and
-  `:peloton/raw-uri`, the request-target exactly as sent.
+  InputStream, `:ssl-client-cert` (over mutual TLS the client's verified
+  X509Certificate, else nil; the whole chain: `(.clientCertificates conn)`). Also
+  `:peloton/conn`, the connection itself, and `:peloton/raw-uri`, the
+  request-target exactly as sent.
 
   `:uri` is the normalized path (see `request-path`: dot segments removed,
   encoded unreserved characters decoded, `%2F` kept), the path routes match.
@@ -620,6 +653,7 @@
      :uri (.path conn)
      :query-string (.query conn)
      :scheme (if (.isSecure conn) :https :http)
+     :ssl-client-cert (client-cert conn)
      :request-method (keyword (str/lower-case (.method conn)))
      :protocol (if (zero? (.versionMinor r)) "HTTP/1.0" "HTTP/1.1")
      :headers (request-headers conn)

@@ -14,6 +14,7 @@
 #   client.pem/client.key    a client certificate (CN=peloton-client) for mutual TLS
 #   client-combined.pem      client certificate and key in one file
 #   other-ca.pem             a CA that signed none of these
+#   stranger.pem/.key        a client certificate signed by other-ca (not trusted for clients)
 set -euo pipefail
 dir=${1:-target/test-certs}
 mkdir -p "$dir"
@@ -43,6 +44,12 @@ sign expired "/CN=localhost" "$server_ext" -1 rsa:2048
 sign wronghost "/CN=wrong.example" "subjectAltName=DNS:wrong.example
 extendedKeyUsage=serverAuth" 825 rsa:2048
 sign client "/CN=peloton-client" "extendedKeyUsage=clientAuth" 825 rsa:2048
+
+printf 'extendedKeyUsage=clientAuth\n' > stranger.ext
+q openssl req -newkey rsa:2048 -nodes -keyout stranger.key -out stranger.csr -subj "/CN=stranger"
+q openssl x509 -req -in stranger.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial \
+  -days 825 -extfile stranger.ext -out stranger.pem
+rm -f stranger.csr stranger.ext
 
 cat server.pem ca.pem > fullchain.pem
 q openssl rsa -in server.key -traditional -out server-rsa1.key

@@ -40,20 +40,34 @@ public final class TlsConfig {
   private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
   private static final char[] INTERNAL_PASSWORD = "peloton".toCharArray();
 
+  /** Whether a server asks TLS clients for a certificate (mutual TLS). */
+  public enum ClientAuth {
+    /** No client certificate is asked for (the default). */
+    NONE,
+    /** A certificate is asked for; a client without one is served, one with a bad one refused. */
+    WANT,
+    /** A client without a certificate that chains to a trusted CA is refused in the handshake. */
+    NEED
+  }
+
   private final SSLContext context;
+  private final KeyManager[] keyManagers; // kept to rebuild the context with client CAs; may be null
   private final boolean client;
   private final boolean verifyHostname;
   private final boolean insecure;
   private final String[] alpn;
   private final String[] protocols;
+  private final ClientAuth clientAuth;
 
-  private TlsConfig(SSLContext context, boolean client, boolean verifyHostname, boolean insecure,
-      String[] alpn) {
+  private TlsConfig(SSLContext context, KeyManager[] keyManagers, boolean client,
+      boolean verifyHostname, boolean insecure, String[] alpn, ClientAuth clientAuth) {
     this.context = context;
+    this.keyManagers = keyManagers;
     this.client = client;
     this.verifyHostname = verifyHostname;
     this.insecure = insecure;
     this.alpn = alpn;
+    this.clientAuth = clientAuth;
     List<String> supported = Arrays.asList(context.getSupportedSSLParameters().getProtocols());
     List<String> ps = new ArrayList<>();
     for (String p : PROTOCOLS) {
@@ -68,7 +82,12 @@ public final class TlsConfig {
 
   /** A server configuration around a ready {@code context} (ALPN: none until {@link #alpn}). */
   public static TlsConfig server(SSLContext context) {
-    return new TlsConfig(context, false, false, false, new String[0]);
+    return new TlsConfig(context, null, false, false, false, new String[0], ClientAuth.NONE);
+  }
+
+  private static TlsConfig server(KeyManager[] kms) {
+    return new TlsConfig(context(kms, null), kms, false, false, false, new String[0],
+        ClientAuth.NONE);
   }
 
   /**
@@ -78,7 +97,7 @@ public final class TlsConfig {
    * both files when the key does not belong to the certificate.
    */
   public static TlsConfig serverPem(String certChainFile, String keyFile) throws IOException {
-    return server(pemContext(certChainFile, keyFile, null, null));
+    return server(pemKeyManagers(certChainFile, keyFile, null));
   }
 
   /** A server configuration from a PKCS#12 keystore holding one key and its chain. */
@@ -89,9 +108,7 @@ public final class TlsConfig {
       ks.load(in, pw);
       KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(ks, pw);
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf.getKeyManagers(), null, null);
-      return server(ctx);
+      return server(kmf.getKeyManagers());
     } catch (IOException | GeneralSecurityException e) {
       throw new IOException("cannot load the PKCS#12 keystore " + file + " (wrong password?): "
           + e.getMessage(), e);
@@ -147,15 +164,18 @@ public final class TlsConfig {
       throw new IllegalArgumentException("a client certificate needs its key and a key its "
           + "certificate (client cert " + o.clientCert + ", key " + o.clientKey + ")");
     }
-    SSLContext ctx = pemContext(o.clientCert, o.clientKey, o.clientKeyPassword,
-        o.verifyCertificates ? trustManagers(o.caCert) : new TrustManager[] {new TrustAll()});
-    return new TlsConfig(ctx, true, o.verifyCertificates && o.verifyHostname,
-        !o.verifyCertificates, new String[0]);
+    KeyManager[] kms = o.clientCert == null ? null
+        : pemKeyManagers(o.clientCert, o.clientKey, o.clientKeyPassword);
+    SSLContext ctx = context(kms,
+        o.verifyCertificates ? trustManagers(o.caCert) : new TrustManager[] {new Checked(null)});
+    return new TlsConfig(ctx, kms, true, o.verifyCertificates && o.verifyHostname,
+        !o.verifyCertificates, new String[0], ClientAuth.NONE);
   }
 
   /** A client configuration around a ready {@code context}. */
   public static TlsConfig client(SSLContext context, boolean verifyHostname) {
-    return new TlsConfig(context, true, verifyHostname, false, new String[0]);
+    return new TlsConfig(context, null, true, verifyHostname, false, new String[0],
+        ClientAuth.NONE);
   }
 
   /**
@@ -163,7 +183,41 @@ public final class TlsConfig {
    * ALPN protocols given, e.g. {@code "http/1.1"}; none turns ALPN off.
    */
   public TlsConfig alpn(String... protocols) {
-    return new TlsConfig(context, client, verifyHostname, insecure, protocols.clone());
+    return new TlsConfig(context, keyManagers, client, verifyHostname, insecure, protocols.clone(),
+        clientAuth);
+  }
+
+  /**
+   * This server configuration asking every client for a certificate ({@code mode}), verified
+   * against the CA certificates of the PEM file {@code caFile} and only those (the JDK's public
+   * CAs are not trusted for clients, as with nginx's {@code ssl_client_certificate}). With a
+   * {@code caFile} of null the context's own trust managers decide: the way for a configuration
+   * made by {@link #server(SSLContext)}, whose key cannot be taken out to build a new context.
+   * The handler sees the verified chain on the TLS session (the HTTP server's {@code
+   * Exchange.clientCertificates()}).
+   *
+   * @throws IOException when {@code caFile} cannot be read or holds no certificate
+   * @throws IllegalStateException on a client configuration, or with a {@code caFile} for a
+   *     configuration made from a ready context
+   */
+  public TlsConfig clientAuth(ClientAuth mode, String caFile) throws IOException {
+    if (client) {
+      throw new IllegalStateException("clientAuth is for a server configuration");
+    }
+    SSLContext ctx = context;
+    if (caFile != null) {
+      if (keyManagers == null) {
+        throw new IllegalStateException("a client CA file cannot be added to a ready SSLContext: "
+            + "init that context with the trust managers for client certificates instead");
+      }
+      ctx = context(keyManagers, onlyTrust(caFile));
+    }
+    return new TlsConfig(ctx, keyManagers, false, false, false, alpn, mode);
+  }
+
+  /** What {@link #clientAuth} set: NONE unless asked. */
+  public ClientAuth clientAuth() {
+    return clientAuth;
   }
 
   /** True when certificates are not checked at all. */
@@ -189,6 +243,11 @@ public final class TlsConfig {
     p.setProtocols(protocols);
     if (alpn.length > 0) {
       p.setApplicationProtocols(alpn);
+    }
+    if (clientAuth == ClientAuth.NEED) {
+      p.setNeedClientAuth(true);
+    } else if (clientAuth == ClientAuth.WANT) {
+      p.setWantClientAuth(true);
     }
     e.setSSLParameters(p);
     return e;
@@ -229,27 +288,28 @@ public final class TlsConfig {
 
   // ------------------------------------------------------------------ building contexts
 
-  /** An SSL context with the PEM key pair (when given) and {@code trust} (null: JDK default). */
-  static SSLContext pemContext(String certFile, String keyFile, String keyPassword,
-      TrustManager[] trust) throws IOException {
-    KeyManager[] kms = null;
-    if (certFile != null) {
-      List<X509Certificate> chain = Pem.certificates(Path.of(certFile));
-      PrivateKey key = Pem.privateKey(Path.of(keyFile),
-          keyPassword == null ? null : keyPassword.toCharArray());
-      checkPair(certFile, keyFile, chain.get(0), key);
-      try {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("key", key, INTERNAL_PASSWORD, chain.toArray(new X509Certificate[0]));
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, INTERNAL_PASSWORD);
-        kms = kmf.getKeyManagers();
-      } catch (GeneralSecurityException e) {
-        throw new IOException("cannot use the key pair of " + certFile + " and " + keyFile + ": "
-            + e.getMessage(), e);
-      }
+  /** The key managers of a PEM key pair, checked to belong together. */
+  static KeyManager[] pemKeyManagers(String certFile, String keyFile, String keyPassword)
+      throws IOException {
+    List<X509Certificate> chain = Pem.certificates(Path.of(certFile));
+    PrivateKey key = Pem.privateKey(Path.of(keyFile),
+        keyPassword == null ? null : keyPassword.toCharArray());
+    checkPair(certFile, keyFile, chain.get(0), key);
+    try {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setKeyEntry("key", key, INTERNAL_PASSWORD, chain.toArray(new X509Certificate[0]));
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(ks, INTERNAL_PASSWORD);
+      return kmf.getKeyManagers();
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot use the key pair of " + certFile + " and " + keyFile + ": "
+          + e.getMessage(), e);
     }
+  }
+
+  /** An SSL context with {@code kms} (null: no key) and {@code trust} (null: JDK default). */
+  static SSLContext context(KeyManager[] kms, TrustManager[] trust) {
     try {
       SSLContext ctx = SSLContext.getInstance("TLS");
       ctx.init(kms, trust, null);
@@ -293,25 +353,39 @@ public final class TlsConfig {
       if (caFile == null) {
         return validityFirst(dflt.getTrustManagers());
       }
-      KeyStore ks = KeyStore.getInstance("PKCS12");
-      ks.load(null, null);
-      int n = 0;
+      List<X509Certificate> cas = new ArrayList<>();
       for (TrustManager tm : dflt.getTrustManagers()) {
         if (tm instanceof X509TrustManager) {
-          for (X509Certificate c : ((X509TrustManager) tm).getAcceptedIssuers()) {
-            ks.setCertificateEntry("jdk-" + n++, c);
-          }
+          cas.addAll(Arrays.asList(((X509TrustManager) tm).getAcceptedIssuers()));
         }
       }
-      for (X509Certificate c : Pem.certificates(Path.of(caFile))) {
-        ks.setCertificateEntry("ca-" + n++, c);
-      }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(ks);
-      return validityFirst(tmf.getTrustManagers());
+      cas.addAll(Pem.certificates(Path.of(caFile)));
+      return trusting(cas);
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot trust the CA certificates of " + caFile + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Only the CA certificates of {@code caFile}: what a server checks client certificates with. */
+  static TrustManager[] onlyTrust(String caFile) throws IOException {
+    try {
+      return trusting(Pem.certificates(Path.of(caFile)));
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot trust the CA certificates of " + caFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static TrustManager[] trusting(List<X509Certificate> cas)
+      throws IOException, GeneralSecurityException {
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    ks.load(null, null);
+    int n = 0;
+    for (X509Certificate c : cas) {
+      ks.setCertificateEntry("ca-" + n++, c);
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    return validityFirst(tmf.getTrustManagers());
   }
 
   /**
@@ -322,97 +396,86 @@ public final class TlsConfig {
     TrustManager[] out = tms.clone();
     for (int i = 0; i < out.length; i++) {
       if (out[i] instanceof X509ExtendedTrustManager) {
-        out[i] = new ValidityFirst((X509ExtendedTrustManager) out[i]);
+        out[i] = new Checked((X509ExtendedTrustManager) out[i]);
       }
     }
     return out;
   }
 
-  /** Checks the leaf certificate's validity dates, then delegates. */
-  private static final class ValidityFirst extends X509ExtendedTrustManager {
+  /**
+   * Checks the leaf certificate's validity dates, then delegates to {@code next}; with no {@code
+   * next}, accepts every certificate (what {@code insecure} asks for). The JDK's six entry points
+   * all come to {@link #check}.
+   */
+  private static final class Checked extends X509ExtendedTrustManager {
     private final X509ExtendedTrustManager next;
 
-    ValidityFirst(X509ExtendedTrustManager next) {
+    Checked(X509ExtendedTrustManager next) {
       this.next = next;
     }
 
-    private static void dates(X509Certificate[] chain) throws CertificateException {
+    private void check(boolean server, X509Certificate[] chain, String authType, Socket socket,
+        SSLEngine engine) throws CertificateException {
+      if (next == null) {
+        return;
+      }
       if (chain != null && chain.length > 0) {
         chain[0].checkValidity();
+      }
+      if (server && engine != null) {
+        next.checkServerTrusted(chain, authType, engine);
+      } else if (server && socket != null) {
+        next.checkServerTrusted(chain, authType, socket);
+      } else if (server) {
+        next.checkServerTrusted(chain, authType);
+      } else if (engine != null) {
+        next.checkClientTrusted(chain, authType, engine);
+      } else if (socket != null) {
+        next.checkClientTrusted(chain, authType, socket);
+      } else {
+        next.checkClientTrusted(chain, authType);
       }
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
         throws CertificateException {
-      dates(chain);
-      next.checkClientTrusted(chain, authType, socket);
+      check(false, chain, authType, socket, null);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
         throws CertificateException {
-      dates(chain);
-      next.checkServerTrusted(chain, authType, socket);
+      check(true, chain, authType, socket, null);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
         throws CertificateException {
-      dates(chain);
-      next.checkClientTrusted(chain, authType, engine);
+      check(false, chain, authType, null, engine);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
         throws CertificateException {
-      dates(chain);
-      next.checkServerTrusted(chain, authType, engine);
+      check(true, chain, authType, null, engine);
     }
 
     @Override
     public void checkClientTrusted(X509Certificate[] chain, String authType)
         throws CertificateException {
-      dates(chain);
-      next.checkClientTrusted(chain, authType);
+      check(false, chain, authType, null, null);
     }
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType)
         throws CertificateException {
-      dates(chain);
-      next.checkServerTrusted(chain, authType);
+      check(true, chain, authType, null, null);
     }
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {
-      return next.getAcceptedIssuers();
-    }
-  }
-
-  /** Accepts every certificate: what {@code insecure} asks for. */
-  private static final class TrustAll extends X509ExtendedTrustManager {
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
+      return next == null ? new X509Certificate[0] : next.getAcceptedIssuers();
     }
   }
 }

@@ -119,3 +119,46 @@
         (is (thrown-with-msg? IllegalArgumentException #"tls=true"
                               (peloton.mongo/connect! "localhost" port {:tls-ca-file (f "ca.pem")}))))
       (finally (.shutdownNow server)))))
+
+(deftest-tls mutual-tls-shows-the-client-certificate-to-ring
+  (let [tls {:cert (f "fullchain.pem") :key (f "server.key") :client-auth :need :ca-cert (f "ca.pem")}
+        handler (fn [req]
+                  {:status 200
+                   :body (str (:scheme req) " "
+                              (some-> ^java.security.cert.X509Certificate (:ssl-client-cert req)
+                                      .getSubjectX500Principal .getName))})]
+    (with-server [s (httpd/serve-ring! {:port 0 :reactors 1 :tls tls} handler)]
+      (let [url (str "https://localhost:" (httpd/port s) "/")
+            with (http/client {:ca-cert (f "ca.pem") :client-cert (f "client.pem")
+                               :client-key (f "client.key")})
+            without (http/client {:ca-cert (f "ca.pem")})]
+        (try
+          (is (= ":https CN=peloton-client" (:body (wait (http/get! url :client with)))))
+          (testing "no client certificate: refused in the handshake"
+            ;; TLS 1.3: the client ends its handshake before the server checks its
+            ;; certificate, so its request may meet the reset before the alert is read.
+            (is (contains? #{:tls :reset} (:kind (failure (http/get! url :client without))))))
+          (finally (http/close-client! with) (http/close-client! without)))))
+    (testing ":want serves a client without a certificate, with no :ssl-client-cert"
+      (with-server [s (httpd/serve-ring! {:port 0 :reactors 1 :tls (assoc tls :client-auth :want)}
+                                         handler)]
+        (let [c (http/client {:ca-cert (f "ca.pem")})]
+          (try
+            (is (= ":https " (:body (wait (http/get! (str "https://localhost:" (httpd/port s) "/")
+                                                     :client c)))))
+            (finally (http/close-client! c))))))))
+
+(deftest-tls bad-client-auth-options-are-clear-errors
+  (let [base {:cert (f "fullchain.pem") :key (f "server.key")}]
+    (is (thrown-with-msg? IllegalArgumentException #":client-auth.*:need, :want or :none"
+                          (httpd/serve! {:port 0 :tls (assoc base :client-auth :required)})))
+    (is (thrown-with-msg? IllegalArgumentException #"needs :ca-cert"
+                          (httpd/serve! {:port 0 :tls (assoc base :client-auth :need)})))
+    (is (thrown-with-msg? IllegalArgumentException #":ca-cert is for :client-auth"
+                          (httpd/serve! {:port 0 :tls (assoc base :ca-cert (f "ca.pem"))})))
+    (is (thrown-with-msg? IllegalArgumentException #":ca-certs.*:ca-cert"
+                          (httpd/serve! {:port 0 :tls (assoc base :client-auth :need
+                                                             :ca-certs (f "ca.pem"))})))
+    (is (thrown-with-msg? java.io.IOException #"missing-ca\.pem"
+                          (httpd/serve! {:port 0 :tls (assoc base :client-auth :need
+                                                             :ca-cert "missing-ca.pem")})))))

@@ -306,6 +306,29 @@ public final class Exchange {
   }
 
   /**
+   * The certificate chain (leaf first) the client showed and the server verified, when the
+   * server asks for one ({@code TlsConfig.clientAuth}); null over plain HTTP or when the client
+   * showed none. A fresh array each call.
+   */
+  public java.security.cert.X509Certificate[] clientCertificates() {
+    javax.net.ssl.SSLSession s = conn.t.session();
+    if (s == null) {
+      return null;
+    }
+    java.security.cert.Certificate[] cs;
+    try {
+      cs = s.getPeerCertificates();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return null;
+    }
+    java.security.cert.X509Certificate[] out = new java.security.cert.X509Certificate[cs.length];
+    for (int i = 0; i < cs.length; i++) {
+      out[i] = (java.security.cert.X509Certificate) cs[i];
+    }
+    return out;
+  }
+
+  /**
    * The reactor that owns this exchange's connection: schedule follow-up work there.
    *
    * @return the reactor that owns this exchange's connection: schedule follow-up work there

@@ -79,7 +79,9 @@ public final class HttpServer {
      * TLS: when set, every connection speaks HTTPS (TLS 1.2/1.3) with it; the handshake must end
      * within {@link #headerTimeoutMillis}. Make one with {@link TlsConfig#serverPem}, {@link
      * TlsConfig#serverKeystore} or {@link TlsConfig#server(javax.net.ssl.SSLContext)}; ALPN
-     * {@code http/1.1} is offered unless the config names its own protocols.
+     * {@code http/1.1} is offered unless the config names its own protocols. Mutual TLS: {@code
+     * TlsConfig.serverPem(cert, key).clientAuth(TlsConfig.ClientAuth.NEED, "ca.pem")}; handlers
+     * read the verified chain with {@link Exchange#clientCertificates()}.
      */
     public TlsConfig tls;
 

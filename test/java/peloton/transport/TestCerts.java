@@ -20,7 +20,8 @@ public final class TestCerts {
       return dir;
     }
     Path d = Path.of("target", "test-certs").toAbsolutePath();
-    if (!Files.exists(d.resolve("client-combined.pem")) || !Files.exists(d.resolve("server-enc.key"))) {
+    if (!Files.exists(d.resolve("client-combined.pem")) || !Files.exists(d.resolve("server-enc.key"))
+        || !Files.exists(d.resolve("stranger.pem"))) {
       try {
         Process p = new ProcessBuilder("bash", "test/certs/make-test-certs.sh", d.toString())
             .redirectErrorStream(true).start();
