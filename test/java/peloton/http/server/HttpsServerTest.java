@@ -118,26 +118,7 @@ class HttpsServerTest {
   }
 
   private static String run(List<String> cmd, byte[] stdin) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    if (stdin != null) {
-      p.getOutputStream().write(stdin);
-    }
-    p.getOutputStream().close();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Thread t = new Thread(() -> {
-      try {
-        p.getInputStream().transferTo(out);
-      } catch (IOException e) {
-        // ended
-      }
-    });
-    t.start();
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError(cmd + " hung; output: " + out);
-    }
-    t.join(5000);
-    return out.toString(StandardCharsets.ISO_8859_1);
+    return Cmd.run(cmd, stdin).out();
   }
 
   @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -16,9 +15,9 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import peloton.http.server.Cmd.Run;
 import peloton.transport.TestCerts;
 import peloton.transport.TlsConfig;
 import peloton.transport.TlsConfig.ClientAuth;
@@ -53,30 +52,8 @@ class MutualTlsTest {
     return "https://localhost:" + server.port() + "/";
   }
 
-  /** Exit status and output (stdout and stderr) of {@code cmd}. */
-  private record Run(int exit, String out) {}
-
   private static Run run(List<String> cmd, byte[] stdin) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    if (stdin != null) {
-      p.getOutputStream().write(stdin);
-    }
-    p.getOutputStream().close();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    Thread t = new Thread(() -> {
-      try {
-        p.getInputStream().transferTo(out);
-      } catch (IOException e) {
-        // ended
-      }
-    });
-    t.start();
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError(cmd + " hung; output: " + out);
-    }
-    t.join(5000);
-    return new Run(p.exitValue(), out.toString(StandardCharsets.ISO_8859_1));
+    return Cmd.run(cmd, stdin);
   }
 
   private Run curl(String... extra) throws Exception {
