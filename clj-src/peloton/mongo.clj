@@ -80,7 +80,9 @@
    :tls-certificate-key-file-password [string? "the password of the key in :tls-certificate-key-file"]
    :tls-allow-invalid-certificates? [boolean? "true or false"]
    :tls-allow-invalid-hostnames? [boolean? "true or false"]
-   :tls-insecure? [boolean? "true or false"]})
+   :tls-insecure? [boolean? "true or false"]
+   :srv-dns-server [#(and (string? %) (.startsWith ^String % "dns://"))
+                    "a JNDI DNS URL such as \"dns://10.0.0.2:53\""]})
 
 (defn- ->options ^MongoOptions [^MongoOptions o opts]
   (options/check! "connect!" connect-spec opts)
@@ -89,7 +91,8 @@
                 max-wait-queue-size write-concern read-concern retry-reads? direct-connection?
                 read-preference
                 tls? tls-ca-file tls-certificate-key-file tls-certificate-key-file-password
-                tls-allow-invalid-certificates? tls-allow-invalid-hostnames? tls-insecure?]} opts]
+                tls-allow-invalid-certificates? tls-allow-invalid-hostnames? tls-insecure?
+                srv-dns-server]} opts]
     (when (and (some? tls-insecure?) (or (some? tls-allow-invalid-certificates?)
                                          (some? tls-allow-invalid-hostnames?)))
       (throw (IllegalArgumentException.
@@ -125,6 +128,11 @@
     (when (some? tls-insecure?)
       (set! (.tlsAllowInvalidCertificates o) (boolean tls-insecure?))
       (set! (.tlsAllowInvalidHostnames o) (boolean tls-insecure?)))
+    (when srv-dns-server
+      (when-not (.srvHost o)
+        (throw (IllegalArgumentException.
+                "connect!: :srv-dns-server is for a mongodb+srv:// URI")))
+      (set! (.srvDnsServer o) ^String srv-dns-server))
     (.checkAuth o)
     o))
 
@@ -160,7 +168,7 @@
   write concern from `w`, `journal`, `wtimeoutMS`; `readConcernLevel`;
   `retryReads`; `retryWrites` (Atlas URIs work; Peloton sends no sessions, so
   writes are not retried); `maxPoolSize=0`; a socket file as host
-  (`mongodb://%2Ftmp%2Fmongodb-27017.sock`). TLS, compression, tag sets,
+  (`mongodb://%2Ftmp%2Fmongodb-27017.sock`). Compression, tag sets,
   staleness bounds, load balancing and mechanisms other than SCRAM are refused
   with an error naming the option; invalid timeouts are logged and ignored.
 
@@ -178,7 +186,13 @@
   `:tls-certificate-key-file-password`, `:tls-allow-invalid-certificates?`,
   `:tls-allow-invalid-hostnames?`, `:tls-insecure?` (both of the last two;
   not with either). TLS options while TLS is off are an error, never ignored.
-  `:auth-mechanism \"MONGODB-X509\"` authenticates with the client certificate."
+  `:auth-mechanism \"MONGODB-X509\"` authenticates with the client certificate.
+
+  `mongodb+srv://host/db` looks up the SRV and TXT records of the host (off the
+  reactor, with the JDK's JNDI DNS provider and the system's DNS servers);
+  `:srv-dns-server \"dns://10.0.0.2:53\"` asks that server instead (for the
+  records and the targets' addresses), e.g. a private or test DNS server. Host
+  names are always looked up off the reactor; IP literals are not looked up."
   ([uri] (connect! uri nil))
   ([host-or-uri port-or-opts]
    (if (number? port-or-opts)

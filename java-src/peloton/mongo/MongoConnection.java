@@ -147,31 +147,85 @@ public final class MongoConnection {
 
   // ---------------------------------------------------------------- connecting
 
+  /**
+   * On the reactor: arms the connect timeout (which also bounds the name lookup), then looks the
+   * host up off the reactor unless its address is known (an IP literal, or an SRV target the
+   * private DNS server answered), and connects.
+   */
   private void start() {
-    try {
-      SocketAddress resolved;
-      if (address instanceof InetSocketAddress) {
-        InetSocketAddress a = (InetSocketAddress) address;
-        java.net.InetAddress known = options.srvAddresses.get(a.getHostString());
-        InetSocketAddress r = known != null ? new InetSocketAddress(known, a.getPort())
-            : new InetSocketAddress(a.getHostString(), a.getPort());
-        if (r.isUnresolved()) {
-          throw new IOException("unknown host " + a.getHostString());
+    if (options.connectTimeoutMs > 0) {
+      connectTimer = reactor.schedule(options.connectTimeoutMs, TimeUnit.MILLISECONDS,
+          () -> close(new MongoConnectionException(addressName,
+              "not connected and ready within " + options.connectTimeoutMs + " ms")));
+    }
+    if (!(address instanceof InetSocketAddress)) {
+      connect(address); // a socket file: the JDK's unix domain sockets (Java 16+)
+      return;
+    }
+    InetSocketAddress a = (InetSocketAddress) address;
+    java.net.InetAddress known = options.srvAddresses.get(a.getHostString());
+    if (known != null) {
+      connect(new InetSocketAddress(known, a.getPort()));
+    } else if (TlsConfig.isIpLiteral(a.getHostString())) {
+      connect(new InetSocketAddress(a.getHostString(), a.getPort())); // parsed, not looked up
+    } else {
+      // The JDK's lookup blocks (resolv.conf, NSS): never on the reactor.
+      lookups().execute(() -> {
+        InetSocketAddress r = new InetSocketAddress(a.getHostString(), a.getPort());
+        LOOKUPS.incrementAndGet();
+        reactor.dispatch(() -> {
+          if (closed) {
+            return; // timed out or closed meanwhile
+          }
+          if (r.isUnresolved()) {
+            close(new MongoConnectionException(addressName, "cannot connect: unknown host "
+                + a.getHostString()));
+          } else {
+            connect(r);
+          }
+        });
+      });
+    }
+  }
+
+  private static volatile java.util.concurrent.Executor lookups;
+  /** Host name lookups done (off the reactor), for tests. */
+  static final java.util.concurrent.atomic.AtomicLong LOOKUPS =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Daemon threads for host name lookups, made on first use, idle ones ended. */
+  private static java.util.concurrent.Executor lookups() {
+    java.util.concurrent.Executor e = lookups;
+    if (e == null) {
+      synchronized (MongoConnection.class) {
+        e = lookups;
+        if (e == null) {
+          java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+          java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(
+              4, 4, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "peloton-mongo-dns-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
+          pool.allowCoreThreadTimeOut(true);
+          lookups = e = pool;
         }
-        resolved = r;
+      }
+    }
+    return e;
+  }
+
+  /** On the reactor, with the address to connect to. */
+  private void connect(SocketAddress resolved) {
+    try {
+      if (resolved instanceof InetSocketAddress) {
         channel = SocketChannel.open();
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
       } else {
-        resolved = address; // a socket file: the JDK's unix domain sockets (Java 16+)
         channel = SocketChannel.open(StandardProtocolFamily.UNIX);
       }
       channel.configureBlocking(false);
-      if (options.connectTimeoutMs > 0) {
-        connectTimer = reactor.schedule(options.connectTimeoutMs, TimeUnit.MILLISECONDS,
-            () -> close(new MongoConnectionException(addressName,
-                "not connected and ready within " + options.connectTimeoutMs + " ms")));
-      }
       TlsConfig tls = options.tlsConfig();
       InetSocketAddress inet = address instanceof InetSocketAddress ? (InetSocketAddress) address : null;
       // Over a unix socket the certificate is checked against "localhost".

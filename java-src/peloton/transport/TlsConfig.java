@@ -273,7 +273,11 @@ public final class TlsConfig {
     return e;
   }
 
-  static boolean isIpLiteral(String host) {
+  /**
+   * True when {@code host} is an IPv4 or IPv6 literal (no brackets): an address to parse, not a
+   * name to look up or to send as SNI.
+   */
+  public static boolean isIpLiteral(String host) {
     if (host.indexOf(':') >= 0) {
       return true;
     }

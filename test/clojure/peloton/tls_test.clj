@@ -162,3 +162,13 @@
     (is (thrown-with-msg? java.io.IOException #"missing-ca\.pem"
                           (httpd/serve! {:port 0 :tls (assoc base :client-auth :need
                                                              :ca-cert "missing-ca.pem")})))))
+
+(deftest srv-dns-server-option-is-checked
+  (testing "a value that is no dns:// URL names the option"
+    (is (thrown-with-msg? IllegalArgumentException #":srv-dns-server"
+                          (peloton.mongo/connect! "mongodb+srv://cluster0.peloton.test/db"
+                                                  {:srv-dns-server "127.0.0.1:5353"}))))
+  (testing "only for mongodb+srv://"
+    (is (thrown-with-msg? IllegalArgumentException #"is for a mongodb\+srv"
+                          (peloton.mongo/connect! "mongodb://localhost:27017/db"
+                                                  {:srv-dns-server "dns://127.0.0.1:5353"})))))
