@@ -90,11 +90,13 @@ class BrowserTest {
     session = newSession(chromium, "profile");
   }
 
-  /** A new browser session with a profile directory of its own. */
-  private static String newSession(String chromium, String profile) throws Exception {
-    List<String> args = List.of("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--user-data-dir=" + tmp.resolve(profile));
+  /** A new browser session with a profile directory of its own (and {@code extra} flags). */
+  private static String newSession(String chromium, String profile, String... extra)
+      throws Exception {
+    List<String> args = new ArrayList<>(List.of("--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--user-data-dir=" + tmp.resolve(profile)));
+    args.addAll(List.of(extra));
     StringBuilder a = new StringBuilder();
     for (String arg : args) {
       a.append(a.length() == 0 ? "" : ",").append(json(arg));
@@ -220,6 +222,65 @@ class BrowserTest {
           .asNumber().intValue(), "the post is text, not markup");
     } finally {
       call("DELETE", "/session/" + other, null);
+    }
+  }
+
+  /**
+   * A page over https from Peloton's TLS server runs its script, whose fetch goes over TLS too.
+   * The browser trusts the test CA by its public key (Chromium's
+   * --ignore-certificate-errors-spki-list: errors are ignored only for a chain holding that key;
+   * adding the CA to an NSS database would need certutil). A profile without the flag gets the
+   * certificate error page and runs nothing.
+   */
+  @Test
+  void aPageOverHttpsRunsItsFetch() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger fetches = new java.util.concurrent.atomic.AtomicInteger();
+    String page = "<!doctype html><html><head><title>Over TLS</title></head><body>"
+        + "<p id=out>waiting</p><script>fetch('/data').then(function (r) { return r.text(); })"
+        + ".then(function (t) { document.getElementById('out').textContent = t + ' via '"
+        + " + location.protocol; });</script></body></html>";
+    peloton.http.server.HttpServer server = peloton.http.server.HttpServer.start(
+        new peloton.http.server.HttpServer.Options().port(0).reactors(1).tls(
+            peloton.transport.TlsConfig.serverPem(peloton.transport.TestCerts.file("fullchain.pem"),
+                peloton.transport.TestCerts.file("server.key"))),
+        ex -> {
+          if (ex.path().equals("/data")) {
+            fetches.incrementAndGet();
+            ex.contentType("text/plain").body("fetched " + ex.tlsSession().getProtocol()).send();
+          } else {
+            ex.contentType("text/html; charset=utf-8").body(page).send();
+          }
+        });
+    String trusting = null;
+    try {
+      String url = "https://localhost:" + server.port() + "/";
+      java.security.cert.X509Certificate ca = peloton.transport.Pem.certificates(
+          Path.of(peloton.transport.TestCerts.file("ca.pem"))).get(0);
+      String spki = java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest
+          .getInstance("SHA-256").digest(ca.getPublicKey().getEncoded()));
+      trusting = newSession(chromium, "profile-tls", "--ignore-certificate-errors-spki-list=" + spki);
+      String s = trusting;
+      navigate(s, url);
+      String out = waitFor("the page's fetch over https", () -> {
+        String t = text(s, "out");
+        return t != null && !t.equals("waiting") ? t : null;
+      });
+      assertEquals("fetched TLSv1.3 via https:", out);
+      assertEquals(1, fetches.get());
+
+      // The main profile does not trust the test CA: Chromium's error page, no script, no fetch.
+      navigate(url);
+      String where = waitFor("the certificate error page", () -> {
+        String h = string(script("return location.href"));
+        return h != null && h.startsWith("chrome-error:") ? h : null;
+      });
+      assertTrue(text(session, "out") == null, where);
+      assertEquals(1, fetches.get(), "the untrusting browser ran no fetch");
+    } finally {
+      if (trusting != null) {
+        call("DELETE", "/session/" + trusting, null);
+      }
+      server.close();
     }
   }
 
