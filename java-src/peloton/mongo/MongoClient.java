@@ -966,7 +966,7 @@ public final class MongoClient implements AutoCloseable {
     Fut reply = noReply ? sent : sent.recover(e -> {
       // A reply with ok: 1 and write errors is an answer to count, not a failure of the command.
       if (e instanceof MongoCommandException) {
-        Map<?, ?> r = ((MongoCommandException) e).response();
+        Map<?, ?> r = ((MongoCommandException) e).reply();
         if (r != null && r.get(OK) instanceof Number && ((Number) r.get(OK)).doubleValue() == 1.0) {
           return r;
         }
