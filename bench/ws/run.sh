@@ -26,6 +26,9 @@ BASE_PORT=${BASE_PORT:-18300}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 JVM_OPTS=${JVM_OPTS:-"-Xms1g -Xmx1g -XX:+UseParallelGC"}
 CLIENT_OPTS=${CLIENT_OPTS:-"-Xms256m -Xmx256m -XX:+UseParallelGC"}
+# Netty's leak detector samples buffers by default; its own benchmarks turn it off, so the Netty
+# and Vert.x peers run with it off (Peloton has no such detector).
+PEER_OPTS=${PEER_OPTS:-"-Dio.netty.leakDetection.level=disabled"}
 
 log() { echo "[ws/run.sh $(date -u +%H:%M:%S)] $*" >&2; }
 command -v jcmd >/dev/null || { echo "needs jcmd (a JDK)" >&2; exit 2; }
@@ -67,7 +70,8 @@ PORT=$BASE_PORT
 start_server() {  # name tag -> sets SPID, JPID, PORT
   local s=$1 tag=$2
   PORT=$((PORT + 1))
-  setsid java $JVM_OPTS -cp "$CP" "peloton.bench.ws.$(class_of "$s")" "$PORT" >"$RAW/$s-$tag.log" 2>&1 </dev/null &
+  local extra=""; [ "$s" = peloton ] || extra=$PEER_OPTS
+  setsid java $JVM_OPTS $extra -cp "$CP" "peloton.bench.ws.$(class_of "$s")" "$PORT" >"$RAW/$s-$tag.log" 2>&1 </dev/null &
   SPID=$!
   local t=$((READY_TIMEOUT * 10))
   for _ in $(seq 1 $t); do
@@ -185,7 +189,7 @@ values() { local s; for s in $SERVERS; do cell "$s" "$1" "$2"; done; }
   echo "- load at start: \`$LOAD_START\`"
   echo "- load at end: \`$LOAD_END\`"
   echo "- command: \`$CMDLINE\`; SERVERS=\"$SERVERS\" DURATION=$DURATION WARMUP=$WARMUP ROUNDS=$ROUNDS MSG_SIZE=$MSG_SIZE ECHO_CONNS=$ECHO_CONNS FANOUT_CONNS=$FANOUT_CONNS FANOUT_WINDOW=$FANOUT_WINDOW IDLE_CONNS=$IDLE_CONNS CLIENT_THREADS=$CLIENT_THREADS"
-  echo "- JVM_OPTS \`$JVM_OPTS\` (every server), CLIENT_OPTS \`$CLIENT_OPTS\`, fd limit $FD_MAX"
+  echo "- JVM_OPTS \`$JVM_OPTS\` (every server), PEER_OPTS \`$PEER_OPTS\` (netty, vertx), CLIENT_OPTS \`$CLIENT_OPTS\`, fd limit $FD_MAX"
   echo "- $(uname -srm), nproc $(nproc), $(java -version 2>&1 | head -1)"
   echo
   echo "All runs (client_cpu: the client's CPU seconds per second, 1.00 = one core):"
@@ -203,7 +207,7 @@ chart() {  # mode key unit title file
   {
     echo "$title"; echo "$unit"
     for s in $SERVERS; do
-      if [ "$mode" = idle ]; then v=${HEAP[$s]}; note="RSS ${RSS[$s]} KB"; else v=$(cell "$s" "$mode" "$key"); note="p99 $(cell "$s" "$mode" p99_us) µs$( [ "$mode" = fanout ] && echo " to all")"; fi
+      if [ "$mode" = idle ]; then v=${HEAP[$s]}; note="RSS ${RSS[$s]} KB"; else v=$(cell "$s" "$mode" "$key"); note="p99 $(cell "$s" "$mode" p99_us) µs"; [ "$mode" != fanout ] || note+=" to all"; fi
       [ "$s" = peloton ] || note+="; peloton/$s $(ratio "$pel" "$v")"
       case $v in ''|n/a|failed) v="-" ;; esac
       printf '%s\t%s\t%s\n' "$s" "$v" "$note"
