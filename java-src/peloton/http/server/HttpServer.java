@@ -85,7 +85,12 @@ public final class HttpServer {
      */
     public TlsConfig tls;
 
-    /** Sets {@link #tls}. */
+    /**
+     * Sets {@link #tls}.
+     *
+     * @param t the server's TLS configuration (certificate and key), or null for plain http
+     * @return these options
+     */
     public Options tls(TlsConfig t) {
       tls = t;
       return this;
@@ -501,9 +506,9 @@ public final class HttpServer {
       Transport t = tls == null ? Transport.plain(ch)
           : new TlsTransport(ch, tls.serverEngine()).plaintextReply(PLAIN_TO_TLS);
       Connection c = new Connection(this, rs, ch, t);
-      c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
-      rs.add(c);
       if (tls != null) {
+        c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
+        rs.add(c);
         t.start(rs.reactor, c.key, options.headerTimeoutMillis).onComplete((v, e) -> {
           if (e != null) {
             c.close(); // the transport has closed the socket and logged why
@@ -512,10 +517,16 @@ public final class HttpServer {
           }
         });
       } else {
+        rs.add(c);
         // The request often arrived with (or right after) the handshake: reading it now saves a
         // trip through the selector, and a connection answered and closed here never reaches
         // epoll at all. When nothing is there yet this costs one read that answers 0.
         c.onReadyEarly();
+        try {
+          c.registerIfOpen();
+        } catch (IOException e) {
+          c.close();
+        }
       }
     } catch (IOException e) {
       log.debug("cannot set up a connection: {}", e.toString());
