@@ -248,6 +248,9 @@ public final class TlsConfig {
    * The handler sees the verified chain on the TLS session (the HTTP server's {@code
    * Exchange.clientCertificates()}).
    *
+   * @param mode whether a certificate is asked for (WANT) or required (NEED); NONE turns it off
+   * @param caFile a PEM file of the CAs client certificates must chain to, or null
+   * @return a new configuration; this one is unchanged
    * @throws IOException when {@code caFile} cannot be read or holds no certificate
    * @throws IllegalStateException on a client configuration, or with a {@code caFile} for a
    *     configuration made from a ready context
@@ -267,7 +270,11 @@ public final class TlsConfig {
     return new TlsConfig(ctx, keyManagers, false, false, false, alpn, mode);
   }
 
-  /** What {@link #clientAuth} set: NONE unless asked. */
+  /**
+   * What {@link #clientAuth(ClientAuth, String)} set.
+   *
+   * @return NONE unless a certificate is asked for
+   */
   public ClientAuth clientAuth() {
     return clientAuth;
   }
@@ -351,6 +358,9 @@ public final class TlsConfig {
   /**
    * True when {@code host} is an IPv4 or IPv6 literal (no brackets): an address to parse, not a
    * name to look up or to send as SNI.
+   *
+   * @param host a host name or an address
+   * @return true for an address literal
    */
   public static boolean isIpLiteral(String host) {
     if (host.indexOf(':') >= 0) {

@@ -317,7 +317,9 @@ public final class Exchange {
   /**
    * The certificate chain (leaf first) the client showed and the server verified, when the
    * server asks for one ({@code TlsConfig.clientAuth}); null over plain HTTP or when the client
-   * showed none. A fresh array each call.
+   * showed none.
+   *
+   * @return the verified chain, leaf first (a fresh array each call), or null
    */
   public java.security.cert.X509Certificate[] clientCertificates() {
     javax.net.ssl.SSLSession s = conn.t.session();
