@@ -5,11 +5,14 @@
 # (jcmd GC.class_histogram's total) and RSS is VmRSS, each minus the server's own before the
 # connections came, divided by the number of connections.
 # Usage: bash bench/http/idle-memory.sh   (COUNTS="10000 100000" SERVERS="peloton netty")
+# TLS=1: the same over TLS 1.3 (test certificates; Netty with the JDK provider), the clients
+# being bench/http/peers' TlsIdleClient (one JVM holding N SSLSockets).
 # Loopback only; the fd limit is raised (root: prlimit, or a ulimit the user may raise).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 COUNTS=${COUNTS:-"10000 100000"}
 SERVERS=${SERVERS:-"peloton netty"}
+TLS=${TLS:-0}
 BASE_PORT=${BASE_PORT:-18180}
 JVM_OPTS=${JVM_OPTS:-"-Xms2g -Xmx2g -XX:+UseParallelGC"}
 export JVM_OPTS
@@ -27,8 +30,15 @@ mvn -B -q -Dstyle.color=never -f "$HERE/peers/pom.xml" compile 2>&1 | sed 's/\x1
 PEERS_CP="$HERE/peers/target/classes:$(cat "$HERE/peers/target/classpath.txt")"
 WORK=$(mktemp -d /tmp/peloton-idle-mem.XXXXXX)
 SPID=""
+TLS_ARGS=(); SCHEME=http; CURL_TLS=()
+if [ "$TLS" = 1 ]; then
+  bash "$HERE/../../test/certs/make-test-certs.sh" "$WORK/certs" >/dev/null
+  TLS_ARGS=("$WORK/certs/fullchain.pem" "$WORK/certs/server.key"); SCHEME=https
+  CURL_TLS=(--cacert "$WORK/certs/ca.pem")
+fi
 cleanup() {
   touch "$WORK/stop" 2>/dev/null || true
+  exec 7>&- 2>/dev/null || true
   if [ -n "$SPID" ]; then kill -TERM -- "-$SPID" 2>/dev/null || true; sleep 1; kill -KILL -- "-$SPID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
@@ -47,17 +57,24 @@ for count in $COUNTS; do
     fi
     port=$BASE_PORT; BASE_PORT=$((BASE_PORT + 1))
     case $s in
-      peloton) JVM_OPTS="$JVM_OPTS -Dpeloton.idle-timeout=600" setsid "$HERE/peloton-hello.sh" "$port" >"$WORK/$s.log" 2>&1 </dev/null & ;;
-      netty) setsid java $JVM_OPTS -cp "$PEERS_CP" peloton.bench.NettyHello "$port" >"$WORK/$s.log" 2>&1 </dev/null & ;;
+      peloton) JVM_OPTS="$JVM_OPTS -Dpeloton.idle-timeout=600" setsid "$HERE/peloton-hello.sh" "$port" "${TLS_ARGS[@]}" >"$WORK/$s.log" 2>&1 </dev/null & ;;
+      netty) setsid java $JVM_OPTS -cp "$PEERS_CP" peloton.bench.NettyHello "$port" "${TLS_ARGS[@]}" >"$WORK/$s.log" 2>&1 </dev/null & ;;
     esac
     SPID=$!
-    for _ in $(seq 1 600); do curl -s -m 1 "http://127.0.0.1:$port/" >/dev/null 2>&1 && break; sleep 0.2; done
+    for _ in $(seq 1 600); do curl -sf -m 1 "${CURL_TLS[@]}" "$SCHEME://localhost:$port/" >/dev/null 2>&1 && break; sleep 0.2; done
     JPID=$(pgrep -g "$SPID" java | head -1)
-    curl -s "http://127.0.0.1:$port/" >/dev/null
+    curl -s "${CURL_TLS[@]}" "$SCHEME://localhost:$port/" >/dev/null
     h0=$(live_heap "$JPID"); r0=$(rss_kb "$JPID")
     rm -f "$WORK/stop" "$WORK/clients.out"
-    timeout 900 python3 "$HERE/tools/idle_clients.py" "$port" "$count" "$WORK/stop" 600 >"$WORK/clients.out" 2>&1 &
-    CPID=$!
+    if [ "$TLS" = 1 ]; then
+      rm -f "$WORK/hold"; mkfifo "$WORK/hold"
+      timeout 900 java -Xmx2g -cp "$PEERS_CP" peloton.bench.TlsIdleClient 127.0.0.1 "$port" "$count" <"$WORK/hold" >"$WORK/clients.out" 2>&1 &
+      CPID=$!
+      exec 7>"$WORK/hold" # held open: the client keeps its connections until this closes
+    else
+      timeout 900 python3 "$HERE/tools/idle_clients.py" "$port" "$count" "$WORK/stop" 600 >"$WORK/clients.out" 2>&1 &
+      CPID=$!
+    fi
     for _ in $(seq 1 3000); do grep -q "^ready\|^failed" "$WORK/clients.out" 2>/dev/null && break; sleep 0.2; done
     if grep -q "^ready" "$WORK/clients.out"; then
       h1=$(live_heap "$JPID"); r1=$(rss_kb "$JPID")
@@ -68,14 +85,15 @@ for count in $COUNTS; do
       HEAP[$s,$count]="failed"; RSS[$s,$count]="failed"
       echo "[idle-memory] $s, $count: $(cat "$WORK/clients.out")" >&2
     fi
-    touch "$WORK/stop"; wait "$CPID" 2>/dev/null || true
+    touch "$WORK/stop"; [ "$TLS" = 1 ] && exec 7>&-; wait "$CPID" 2>/dev/null || true
     kill -TERM -- "-$SPID" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; SPID=""
   done
 done
 
-echo "### Memory per idle keep-alive connection ($(date -u +%Y-%m-%dT%H:%MZ), JVM_OPTS \`$JVM_OPTS\`)"
+[ "$TLS" = 1 ] && TITLE="idle TLS 1.3 keep-alive connection" || TITLE="idle keep-alive connection"
+echo "### Memory per $TITLE ($(date -u +%Y-%m-%dT%H:%MZ), JVM_OPTS \`$JVM_OPTS\`)"
 echo
 hdr="| connections |"; sep="|---:|"
 for s in $SERVERS; do hdr+=" $s heap KB | $s RSS KB |"; sep+="---:|---:|"; done
@@ -87,4 +105,4 @@ for count in $COUNTS; do
   echo "$row"
 done
 echo
-echo "fd limit: $FD_MAX per process; n/a = more connections than that limit allows here."
+echo "fd limit: $FD_MAX per process; n/a = more connections than that limit allows here. loadavg at the end: $(cat /proc/loadavg), nproc $(nproc)."
