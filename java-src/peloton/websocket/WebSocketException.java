@@ -4,11 +4,13 @@ import clojure.lang.IExceptionInfo;
 import clojure.lang.IPersistentMap;
 import clojure.lang.Keyword;
 import clojure.lang.PersistentArrayMap;
+import peloton.transport.TlsException;
 
 /**
  * Why a WebSocket handshake failed; {@link #kind()} says which way, as the HTTP client's
  * exceptions do. It is also a Clojure {@code ex-info}: {@code (ex-data e)} answers {@code {:kind
- * :handshake, :url "ws://...", :status 403}}.
+ * :handshake, :url "ws://...", :status 403}}, or for a TLS failure {@code {:kind :tls, :url
+ * "wss://...", :reason "untrusted certificate"}}.
  */
 public final class WebSocketException extends RuntimeException implements IExceptionInfo {
   private static final long serialVersionUID = 1L;
@@ -21,6 +23,11 @@ public final class WebSocketException extends RuntimeException implements IExcep
     RESET("reset"),
     /** The handshake took longer than its timeout. */
     TIMEOUT("timeout"),
+    /**
+     * The TLS handshake of a {@code wss://} connection failed: an untrusted, expired or
+     * wrong-host certificate, no protocol in common... ({@link WebSocketException#tlsReason()}).
+     */
+    TLS("tls"),
     /** The answer was not HTTP, or broke the WebSocket handshake rules. */
     MALFORMED("malformed"),
     /** The server (or, server side, this end) refused the handshake with an HTTP status. */
@@ -41,10 +48,12 @@ public final class WebSocketException extends RuntimeException implements IExcep
   private static final Keyword KIND = Keyword.intern("kind");
   private static final Keyword URL = Keyword.intern("url");
   private static final Keyword STATUS = Keyword.intern("status");
+  private static final Keyword REASON = Keyword.intern("reason");
 
   private final Kind kind;
   private final String url;
   private final int status;
+  private final TlsException.Reason tlsReason;
 
   /**
    * @param kind which way the handshake failed
@@ -62,6 +71,12 @@ public final class WebSocketException extends RuntimeException implements IExcep
     this.kind = kind;
     this.url = url;
     this.status = status;
+    this.tlsReason = cause instanceof TlsException ? ((TlsException) cause).reason() : null;
+  }
+
+  /** Why TLS failed, for kind {@link Kind#TLS} (when the cause is a TlsException); else null. */
+  public TlsException.Reason tlsReason() {
+    return tlsReason;
   }
 
   /** Which way the handshake failed. */
@@ -79,9 +94,16 @@ public final class WebSocketException extends RuntimeException implements IExcep
     return status;
   }
 
-  /** {@code {:kind :handshake, :url "...", :status 403}} ({@code :status} only for refusals). */
+  /**
+   * {@code {:kind :handshake, :url "...", :status 403}}: {@code :status} only for refusals, and
+   * {@code :reason} (in words) for TLS failures.
+   */
   @Override
   public IPersistentMap getData() {
+    if (tlsReason != null) {
+      return PersistentArrayMap.createAsIfByAssoc(
+          new Object[] {KIND, kind.keyword(), URL, url, REASON, tlsReason.words()});
+    }
     return status == 0
         ? PersistentArrayMap.createAsIfByAssoc(new Object[] {KIND, kind.keyword(), URL, url})
         : PersistentArrayMap.createAsIfByAssoc(

@@ -27,7 +27,7 @@ import peloton.http.server.HttpServer;
  * target/npm-peers when npm is there). Each is skipped when its runtime is missing.
  */
 class PeersTest {
-  private static final String PYTHON = "/usr/bin/python3";
+  static final String PYTHON = "/usr/bin/python3";
   private HttpServer server;
   private Process peer;
   private final LinkedBlockingQueue<String> closes = new LinkedBlockingQueue<>();
@@ -64,7 +64,7 @@ class PeersTest {
     return server.port();
   }
 
-  private static Path script(String name, String text) throws IOException {
+  static Path script(String name, String text) throws IOException {
     Path dir = Path.of("target", "peer-scripts");
     Files.createDirectories(dir);
     Path p = dir.resolve(name);
@@ -73,7 +73,7 @@ class PeersTest {
   }
 
   /** Runs a peer and answers its output lines (waiting for it to end). */
-  private static List<String> run(List<String> cmd) throws Exception {
+  static List<String> run(List<String> cmd) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     List<String> lines = new ArrayList<>();
     try (BufferedReader r = new BufferedReader(
@@ -98,7 +98,7 @@ class PeersTest {
     return Integer.parseInt(line.substring(5).trim());
   }
 
-  private static boolean pythonWebsockets() {
+  static boolean pythonWebsockets() {
     try {
       return new File(PYTHON).canExecute()
           && new ProcessBuilder(PYTHON, "-c", "import websockets").start().waitFor() == 0;
@@ -108,7 +108,7 @@ class PeersTest {
   }
 
   /** The npm ws package's directory (installed on first use), or null without npm. */
-  private static synchronized File nodeWs() {
+  static synchronized File nodeWs() {
     File dir = new File("target/npm-peers");
     if (new File(dir, "node_modules/ws/package.json").exists()) {
       return dir;
