@@ -612,7 +612,10 @@ public final class HttpServer {
   /**
    * Stops accepting at once, lets in-flight responses finish for up to {@code grace}, closes idle
    * and remaining connections, then stops the reactors. Answers a fut completed when all is
-   * closed; safe to call more than once.
+   * closed; safe to call more than once. What outlives a request is ended at once rather than
+   * waited for: event streams ({@link Exchange#onServerStop}) finish their response, and the
+   * WebSockets this server upgraded get a 1001 Going Away close, each cut after its close timeout
+   * or at the end of {@code grace}, whichever comes first.
    *
    * @param grace how long in-flight responses may take to finish
    * @param unit the unit of {@code grace}
