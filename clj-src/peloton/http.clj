@@ -35,7 +35,8 @@
            (java.util.function Function)
            (peloton.fut Fut)
            (peloton.http.client ClientRequest ClientResponse HttpClient HttpClient$Options)
-           (peloton.reactor ReactorGroup)))
+           (peloton.reactor ReactorGroup)
+           (peloton.sse EventStreamClient ServerSentEvent)))
 
 (set! *warn-on-reflection* true)
 
@@ -208,3 +209,41 @@
   (ws/connect! url listener (if (map? (first opts))
                               (first opts)
                               (options/kv-map "websocket!" opts))))
+
+(def ^:private events-options
+  (assoc (dissoc request-options :as)
+         :last-event-id [string? "the id of the last event seen (sent as Last-Event-ID)"]
+         :max-line [pos-int? "the longest line accepted, in bytes"]
+         :capacity [pos-int? "how many events wait in the stream, a positive count"]))
+
+(defn- event->map [^ServerSentEvent e]
+  (cond-> {:event (.event e) :data (.data e) :id (.id e)}
+    (>= (.retry e) 0) (assoc :retry (.retry e))))
+
+(defn events!
+  "Opens a Server-Sent Events stream (`text/event-stream`) at `url` and answers
+  a fut of a `peloton.stream` of event maps `{:event \"message\" :data \"...\"
+  :id \"...\"}` (`:retry` in ms when the server set one), read as the HTML
+  standard says: multi-line data joined with \\n, ids carried over to later
+  events, comments skipped. The stream ends when the server ends the response
+  and fails when the connection breaks; cancelling it lets the connection go
+  (at the server's next data). While it is full (`:capacity` events, 16) nothing more is read.
+  Options: those of `request!` (`:headers`, `:client`, and `:timeout`, which
+  bounds the whole stream, so give a long one), `:last-event-id` (sent as
+  `Last-Event-ID`, to resume), `:max-line` (1 MiB: a longer line fails the
+  stream). An answer that is not a 200 event stream fails the fut with ex-data
+  `{:kind :not-event-stream :status s :content-type t :url u}`; other failures
+  are those of `request!`."
+  [url & {:as opts}]
+  (try
+    (options/check! "events!" events-options opts)
+    (let [^HttpClient c (or (:client opts) @default-client)
+          req (->request url (dissoc opts :last-event-id :max-line :capacity))
+          _ (when-let [id (:last-event-id opts)] (.header req "Last-Event-ID" ^String id))
+          capacity (int (or (:capacity opts) 16))]
+      (EventStreamClient/open c req
+                              (int (or (:max-line opts) EventStreamClient/DEFAULT_MAX_LINE_BYTES))
+                              capacity
+                              (reify Function (apply [_ e] (event->map e)))))
+    (catch IllegalArgumentException e
+      (Fut/failed e))))

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
+import java.util.function.Function;
 import peloton.fut.Fut;
 import peloton.fut.Stream;
 import peloton.http.client.ClientRequest;
@@ -66,12 +67,29 @@ public final class EventStreamClient {
    */
   public static Fut<Stream<ServerSentEvent>> open(HttpClient client, ClientRequest req,
       int maxLineBytes, int capacity) {
+    return open(client, req, maxLineBytes, capacity, Function.identity());
+  }
+
+  /**
+   * As {@link #open(HttpClient, ClientRequest, int, int)}, each event turned by {@code as} into
+   * what the stream carries (Clojure's {@code events!} makes maps of them).
+   *
+   * @param <T> what the stream carries
+   * @param client the HTTP client
+   * @param req the request
+   * @param maxLineBytes the longest line accepted
+   * @param capacity how many values wait in the stream before reading pauses
+   * @param as turns each event into a value of the stream
+   * @return a fut of the values
+   */
+  public static <T> Fut<Stream<T>> open(HttpClient client, ClientRequest req, int maxLineBytes,
+      int capacity, Function<ServerSentEvent, T> as) {
     if (maxLineBytes <= 0 || capacity <= 0) {
       return Fut.failed(new IllegalArgumentException("maxLineBytes and capacity must be positive: "
           + maxLineBytes + ", " + capacity));
     }
     req.header("Accept", "text/event-stream").header("Cache-Control", "no-store").stream(true);
-    Fut<Stream<ServerSentEvent>> result = new Fut<>();
+    Fut<Stream<T>> result = new Fut<>();
     client.request(req).onComplete((resp, e) -> {
       if (e != null) {
         result.fail(e);
@@ -83,7 +101,7 @@ public final class EventStreamClient {
         result.fail(new NotAnEventStream(resp.url(), resp.status(), type));
         return;
       }
-      result.deliver(pump(resp, maxLineBytes, capacity));
+      result.deliver(pump(resp, maxLineBytes, capacity, as));
     });
     return result;
   }
@@ -97,9 +115,9 @@ public final class EventStreamClient {
     return media.toLowerCase(Locale.ROOT).equals("text/event-stream");
   }
 
-  private static Stream<ServerSentEvent> pump(ClientResponse resp, int maxLineBytes,
-      int capacity) {
-    Stream<ServerSentEvent> out = new Stream<>(capacity);
+  private static <T> Stream<T> pump(ClientResponse resp, int maxLineBytes, int capacity,
+      Function<ServerSentEvent, T> as) {
+    Stream<T> out = new Stream<>(capacity);
     Stream<byte[]> body = resp.bodyStream();
     List<ServerSentEvent> batch = new ArrayList<>();
     EventStreamParser parser = new EventStreamParser(maxLineBytes, batch::add);
@@ -112,7 +130,7 @@ public final class EventStreamClient {
       }
       Fut<Boolean> last = null;
       for (ServerSentEvent ev : batch) {
-        last = out.put(ev);
+        last = out.put(as.apply(ev));
       }
       batch.clear();
       if (last == null) {
