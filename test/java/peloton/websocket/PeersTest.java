@@ -43,22 +43,7 @@ class PeersTest {
   }
 
   private int echoServer() throws Exception {
-    WebSocket.Listener echo = new WebSocket.Listener() {
-      @Override
-      public Fut<?> onText(WebSocket ws, String text) {
-        return ws.sendText(text);
-      }
-
-      @Override
-      public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
-        return ws.sendBinary(data);
-      }
-
-      @Override
-      public void onClose(WebSocket ws, int code, String reason) {
-        closes.add(code + ":" + reason + ":" + ws.extensions());
-      }
-    };
+    WebSocket.Listener echo = EchoServer.recordingCloses(closes);
     server = HttpServer.start(new HttpServer.Options().port(0).reactors(1),
         ex -> WebSocketUpgrade.upgrade(ex, echo, new WebSocketOptions(), null));
     return server.port();
@@ -91,6 +76,11 @@ class PeersTest {
   /** Starts a peer server that prints its port on its first line. */
   private int startPeerServer(List<String> cmd) throws Exception {
     peer = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    return portOf(peer);
+  }
+
+  /** The port a peer server prints on its first line ({@code port N}). */
+  static int portOf(Process peer) throws IOException {
     BufferedReader r = new BufferedReader(
         new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
     String line = r.readLine();

@@ -3,12 +3,10 @@ package peloton.websocket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.ByteBuffer;
@@ -50,22 +48,7 @@ class WssTest {
   }
 
   private int wssEchoServer(String cert, String key) throws Exception {
-    WebSocket.Listener echo = new WebSocket.Listener() {
-      @Override
-      public Fut<?> onText(WebSocket ws, String text) {
-        return ws.sendText(text);
-      }
-
-      @Override
-      public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
-        return ws.sendBinary(data);
-      }
-
-      @Override
-      public void onClose(WebSocket ws, int code, String reason) {
-        closes.add(code + ":" + reason + ":" + ws.extensions());
-      }
-    };
+    WebSocket.Listener echo = EchoServer.recordingCloses(closes);
     WebSocketOptions o = new WebSocketOptions().maxMessageSize(8 << 20).maxFrameSize(8 << 20);
     server = HttpServer.start(new HttpServer.Options().port(0).reactors(1)
             .tls(TlsConfig.serverPem(TestCerts.file(cert), TestCerts.file(key))),
@@ -240,11 +223,7 @@ class WssTest {
 
   private int startPeerServer(List<String> cmd) throws Exception {
     peer = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    BufferedReader r = new BufferedReader(
-        new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
-    String line = r.readLine();
-    assertTrue(line != null && line.startsWith("port "), "the peer server said: " + line);
-    return Integer.parseInt(line.substring(5).trim());
+    return PeersTest.portOf(peer);
   }
 
   @Test
