@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
@@ -58,7 +59,8 @@ final class Connection implements Reactor.IoHandler, BodySink {
   final Reactor reactor;
   final SocketChannel ch;
   final Transport t; // plain or TLS: every byte goes through it
-  SelectionKey key;
+  SelectionKey key; // null until registered: see registerIfOpen
+  private int unregisteredOps = SelectionKey.OP_READ; // the interest to register with
   int index = -1; // position in rs.connections, for O(1) removal
 
   private final RequestParser parser;
@@ -146,6 +148,19 @@ final class Connection implements Reactor.IoHandler, BodySink {
   /** Reads what already arrived on a just-accepted connection, before the selector reports it. */
   void onReadyEarly() {
     onReadable();
+  }
+
+  /**
+   * Registers with the selector, with the interest the connection has by now, unless it is
+   * already closed. A plain connection is read (and often answered and closed) before it is
+   * registered: closing a channel that was never registered is one close(2), where a registered
+   * one costs the JDK a getsockopt, a shutdown and a deferred deregistration on top, which is
+   * most of the difference with nginx on close-per-request load.
+   */
+  void registerIfOpen() throws ClosedChannelException {
+    if (key == null && state != S_CLOSED) {
+      key = reactor.register(ch, unregisteredOps, this);
+    }
   }
 
   // All socket reads and writes go through readSome / writeSome / transferSome, and those
@@ -735,8 +750,26 @@ final class Connection implements Reactor.IoHandler, BodySink {
     queued += len;
   }
 
+  /** Writes a length in decimal straight into the output buffer (no String per response). */
   private void putLong(long v) {
-    putAscii(Long.toString(v));
+    if (v < 0) {
+      putAscii(Long.toString(v)); // never a length; kept simple
+      return;
+    }
+    int digits = 1;
+    for (long x = v; x >= 10; x /= 10) {
+      digits++;
+    }
+    ByteBuffer a = accFor(digits);
+    byte[] arr = a.array();
+    int p = a.arrayOffset() + a.position() + digits;
+    long x = v;
+    do {
+      arr[--p] = (byte) ('0' + (int) (x % 10));
+      x /= 10;
+    } while (x != 0);
+    a.position(a.position() + digits);
+    queued += digits;
   }
 
   private ByteBuffer accFor(int len) {
@@ -890,6 +923,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
   }
 
   private void setInterest(int op, boolean on) {
+    if (key == null) {
+      unregisteredOps = on ? unregisteredOps | op : unregisteredOps & ~op;
+      return;
+    }
     Reactor.setInterest(key, op, on);
   }
 
@@ -932,6 +969,14 @@ final class Connection implements Reactor.IoHandler, BodySink {
     rs.remove(this);
     setWriteInterest(false);
     setInterest(SelectionKey.OP_READ, false);
+    if (key == null) { // handed over during the early read: the taker needs a registered key
+      try {
+        key = reactor.register(ch, 0, this);
+      } catch (ClosedChannelException e) {
+        tk.take(null, null, null);
+        return;
+      }
+    }
     Exchange.Detached d = tk.take(t, key, rest);
     if (d != null) {
       server.track(rs, d);

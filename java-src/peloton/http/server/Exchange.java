@@ -49,8 +49,9 @@ public final class Exchange {
   int status = 200;
   String message;
   String contentType;
-  String[] headerNames = new String[4];
-  String[] headerValues = new String[4];
+  private static final String[] NO_HEADERS = new String[0];
+  String[] headerNames = NO_HEADERS; // allocated by the first header: most answers set none
+  String[] headerValues = NO_HEADERS;
   int headerCount;
   private Object responseBody; // byte[] or ByteBuffer
   boolean keepAlive;
@@ -420,8 +421,8 @@ public final class Exchange {
 
   private Exchange appendHeader(String name, String value) {
     if (headerCount == headerNames.length) {
-      headerNames = Arrays.copyOf(headerNames, headerCount * 2);
-      headerValues = Arrays.copyOf(headerValues, headerCount * 2);
+      headerNames = Arrays.copyOf(headerNames, Math.max(4, headerCount * 2));
+      headerValues = Arrays.copyOf(headerValues, Math.max(4, headerCount * 2));
     }
     headerNames[headerCount] = name;
     headerValues[headerCount++] = value;

@@ -502,9 +502,9 @@ public final class HttpServer {
       Transport t = tls == null ? Transport.plain(ch)
           : new TlsTransport(ch, tls.serverEngine()).plaintextReply(PLAIN_TO_TLS);
       Connection c = new Connection(this, rs, ch, t);
-      c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
-      rs.add(c);
       if (tls != null) {
+        c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
+        rs.add(c);
         t.start(rs.reactor, c.key, options.headerTimeoutMillis).onComplete((v, e) -> {
           if (e != null) {
             c.close(); // the transport has closed the socket and logged why
@@ -513,10 +513,16 @@ public final class HttpServer {
           }
         });
       } else {
+        rs.add(c);
         // The request often arrived with (or right after) the handshake: reading it now saves a
         // trip through the selector, and a connection answered and closed here never reaches
         // epoll at all. When nothing is there yet this costs one read that answers 0.
         c.onReadyEarly();
+        try {
+          c.registerIfOpen();
+        } catch (IOException e) {
+          c.close();
+        }
       }
     } catch (IOException e) {
       log.debug("cannot set up a connection: {}", e.toString());

@@ -30,13 +30,70 @@ public final class Router implements HttpHandler {
     final Pattern pattern;
     final Object handler;
     final Object[] extra;
+    // A pattern that is only a literal (the usual "^/json$") is matched without the regex engine,
+    // which would allocate a Matcher per request: kind says how, literal says against what.
+    final int kind;
+    final String literal;
 
     Route(String method, Pattern pattern, Object handler, Object[] extra) {
       this.method = method;
       this.pattern = pattern;
       this.handler = handler;
       this.extra = extra;
+      String lit = null;
+      int k = REGEX;
+      if (pattern.flags() == 0) {
+        String p = pattern.pattern();
+        boolean start = p.startsWith("^");
+        boolean end = p.endsWith("$") && !p.endsWith("\\$");
+        lit = literal(p.substring(start ? 1 : 0, end ? p.length() - 1 : p.length()));
+        if (lit != null) {
+          k = start && end ? EXACT : start ? PREFIX : end ? SUFFIX : CONTAINS;
+        }
+      }
+      this.kind = k;
+      this.literal = lit;
     }
+
+    boolean literalMatch(String path) {
+      switch (kind) {
+        case EXACT: return path.equals(literal);
+        case PREFIX: return path.startsWith(literal);
+        case SUFFIX: return path.endsWith(literal);
+        default: return path.contains(literal);
+      }
+    }
+  }
+
+  private static final int REGEX = 0, EXACT = 1, PREFIX = 2, SUFFIX = 3, CONTAINS = 4;
+
+  /**
+   * The text a regex body matches when it has no regex meaning, or null. A backslash before a
+   * character that is not a letter or digit makes it literal (as in {@code \.}); anything else
+   * with a meaning (classes, groups, quantifiers, alternation, escapes like {@code \d}) leaves
+   * the pattern to the regex engine. {@code $} in Java also matches before a final line
+   * terminator, which a parsed path never holds, so equality is the same answer.
+   */
+  static String literal(String body) {
+    StringBuilder sb = new StringBuilder(body.length());
+    for (int i = 0; i < body.length(); i++) {
+      char c = body.charAt(i);
+      if (c == '\\') {
+        if (i + 1 == body.length()) {
+          return null;
+        }
+        char n = body.charAt(++i);
+        if (Character.isLetterOrDigit(n) || n > 127) {
+          return null; // \d, \Q, \1 ...: a meaning, not a character
+        }
+        sb.append(n);
+      } else if (".[]{}()*+?^$|".indexOf(c) >= 0) {
+        return null;
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
   }
 
   private final List<Route> building = new ArrayList<>();
@@ -160,6 +217,22 @@ public final class Router implements HttpHandler {
       if (r.method != null && !r.method.equals(method)
           && !(r.method.equals("GET") && method.equals("HEAD"))) {
         continue; // HEAD is served by GET routes: the server drops the body
+      }
+      if (r.kind != REGEX) {
+        if (!r.literalMatch(path)) {
+          continue;
+        }
+        if (r.handler instanceof HttpHandler) {
+          ((HttpHandler) r.handler).handle(ex);
+        } else if (r.extra.length == 0) {
+          ((IFn) r.handler).invoke(ex);
+        } else {
+          Object[] args = new Object[1 + r.extra.length];
+          args[0] = ex;
+          System.arraycopy(r.extra, 0, args, 1, r.extra.length);
+          ((IFn) r.handler).applyTo(ArraySeq.create(args));
+        }
+        return;
       }
       Matcher m = r.pattern.matcher(path);
       if (!m.find()) {
