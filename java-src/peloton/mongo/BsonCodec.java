@@ -118,7 +118,13 @@ public final class BsonCodec {
 
   // ---------------------------------------------------------------- encode
 
-  /** Encodes the map {@code doc} as one BSON document and answers its bytes. */
+  /**
+   * Encodes the map {@code doc} as one BSON document and answers its bytes.
+   *
+   * @param doc a map (keyword or string keys; an {@link OrderedMap} keeps its order)
+   * @return the document's BSON bytes
+   * @throws IllegalArgumentException when a key or value cannot be encoded, naming it
+   */
   public static byte[] encode(Object doc) {
     BasicOutputBuffer out = new BasicOutputBuffer(256);
     encode(out, doc);
@@ -128,6 +134,11 @@ public final class BsonCodec {
   /**
    * Appends the map {@code doc} as one BSON document at the buffer's position (in place, no
    * copy) and answers the number of bytes written.
+   *
+   * @param out the buffer to append to
+   * @param doc a map (keyword or string keys)
+   * @return the number of bytes written
+   * @throws IllegalArgumentException when a key or value cannot be encoded, naming it
    */
   public static int encode(BasicOutputBuffer out, Object doc) {
     int start = out.getPosition();
@@ -140,6 +151,10 @@ public final class BsonCodec {
   /**
    * Writes the map {@code doc} as a whole document with {@code w}: at the top level, or as the
    * value of a name the caller has just written with {@link BsonWriter#writeName}.
+   *
+   * @param w the writer, at the top level or just after a name
+   * @param doc a map (keyword or string keys)
+   * @throws IllegalArgumentException when a key or value cannot be encoded, naming it
    */
   public static void encode(BsonWriter w, Object doc) {
     if (!(doc instanceof Map)) {
@@ -153,6 +168,9 @@ public final class BsonCodec {
    * Builds an ordered command document from alternating keys and values, e.g.
    * {@code command("insert", "users", "ordered", true)}: a convenience for Java callers that
    * guarantees the first key comes first. Answers an {@link OrderedMap}.
+   *
+   * @param kvs keys and values, alternating: keys are keywords or strings, the command's name first
+   * @return the command, an {@link OrderedMap} in the order given
    */
   public static Map<?, ?> command(Object... kvs) {
     if ((kvs.length & 1) != 0) {
@@ -296,12 +314,24 @@ public final class BsonCodec {
 
   // ---------------------------------------------------------------- decode
 
-  /** Decodes one document at {@code buf}'s position with keyword keys; see {@link #decode(ByteBuffer, boolean)}. */
+  /**
+   * Decodes one document at {@code buf}'s position with keyword keys; see {@link #decode(ByteBuffer, boolean)}.
+   *
+   * @param buf the bytes, a document at their position; the position moves past it
+   * @return the document, an {@link OrderedMap} with keyword keys
+   * @throws MongoProtocolException when the bytes are not one well-formed document
+   */
   public static Object decode(ByteBuffer buf) {
     return decode(buf, true);
   }
 
-  /** Decodes a whole byte array holding exactly one document (keyword keys). */
+  /**
+   * Decodes a whole byte array holding exactly one document (keyword keys).
+   *
+   * @param bytes exactly one BSON document
+   * @return the document, an {@link OrderedMap} with keyword keys
+   * @throws MongoProtocolException when the bytes are not exactly one well-formed document
+   */
   public static Object decode(byte[] bytes) {
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     Object doc = decode(buf, true);
@@ -316,6 +346,9 @@ public final class BsonCodec {
    * OrderedMap} and advances the position past it. Keys are keywords when {@code keywordKeys},
    * else strings.
    *
+   * @param buf the bytes, a document at their position
+   * @param keywordKeys true for keyword keys (the Clojure API), false for string keys
+   * @return the document, an {@link OrderedMap}
    * @throws MongoProtocolException when the bytes are not one well-formed document (bad lengths,
    *     an unknown type, invalid UTF-8, a boolean other than 0 or 1, ...); the position is then
    *     left where it was

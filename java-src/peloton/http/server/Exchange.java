@@ -299,12 +299,20 @@ public final class Exchange {
     return conn.localAddress();
   }
 
-  /** True when the request came over TLS (https). */
+  /**
+   * Whether the request came over TLS (https).
+   *
+   * @return true for https, false for plain http
+   */
   public boolean isSecure() {
     return conn.t.isSecure();
   }
 
-  /** The TLS session of an https request (protocol, cipher, client certificates), else null. */
+  /**
+   * The TLS session of an https request (protocol, cipher, client certificates).
+   *
+   * @return the session, or null for plain http
+   */
   public javax.net.ssl.SSLSession tlsSession() {
     return conn.t.session();
   }
@@ -829,7 +837,7 @@ public final class Exchange {
    * upgrade does: call it before {@link #send()} of the 101. Once the answer is written the
    * server lets go of the channel without closing it and calls {@code to}.
    *
-   * @param to what takes the connection over
+   * @param to the protocol to hand the connection to, called once on the reactor thread
    */
   public void detach(Takeover to) {
     if (!onReactor(() -> detach(to))) {
