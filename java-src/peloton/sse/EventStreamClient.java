@@ -1,9 +1,5 @@
 package peloton.sse;
 
-import clojure.lang.IExceptionInfo;
-import clojure.lang.IPersistentMap;
-import clojure.lang.Keyword;
-import clojure.lang.PersistentArrayMap;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -12,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.function.Function;
 import peloton.fut.Fut;
+import peloton.fut.PelotonException;
 import peloton.fut.Stream;
 import peloton.http.client.ClientRequest;
 import peloton.http.client.ClientResponse;
@@ -160,17 +157,20 @@ public final class EventStreamClient {
 
   /**
    * The answer to an event-stream request was not a 200 of type {@code text/event-stream}. Also a
-   * Clojure {@code ex-info}: {@code {:kind :not-event-stream, :url u, :status 404,
-   * :content-type "text/html"}}.
+   * Clojure {@code ex-info} (see {@link PelotonException}): {@code {:kind :not-event-stream, :url
+   * u, :status 404, :content-type "text/html"}}.
    */
-  public static final class NotAnEventStream extends IOException implements IExceptionInfo {
+  public static final class NotAnEventStream extends PelotonException {
     private static final long serialVersionUID = 1L;
-    private static final Keyword KIND = Keyword.intern("kind");
-    private static final Keyword URL = Keyword.intern("url");
-    private static final Keyword STATUS = Keyword.intern("status");
-    private static final Keyword CONTENT_TYPE = Keyword.intern("content-type");
+
+    /** The ex-data kind, an enum so that it becomes the keyword {@code :not-event-stream}. */
+    private enum ExKind { NOT_EVENT_STREAM }
+
+    /** The URL asked. */
     private final String url;
+    /** The answer's status. */
     private final int status;
+    /** The answer's content type, or null. */
     private final String contentType;
 
     /**
@@ -181,7 +181,7 @@ public final class EventStreamClient {
      * @param contentType its content type, or null
      */
     public NotAnEventStream(String url, int status, String contentType) {
-      super("not an event stream: " + status + " " + contentType + " (" + url + ")");
+      super("not an event stream: " + status + " " + contentType + " (" + url + ")", null);
       this.url = url;
       this.status = status;
       this.contentType = contentType;
@@ -205,11 +205,11 @@ public final class EventStreamClient {
       return contentType;
     }
 
+    /** {@code :kind :not-event-stream}, {@code :url}, {@code :status}, {@code :content-type}. */
     @Override
-    public IPersistentMap getData() {
-      return PersistentArrayMap.createAsIfByAssoc(new Object[] {KIND,
-          Keyword.intern("not-event-stream"), URL, url, STATUS, status, CONTENT_TYPE,
-          contentType});
+    protected Object[] exData() {
+      return new Object[] {"kind", ExKind.NOT_EVENT_STREAM, "url", url, "status", status,
+          "content-type", contentType};
     }
   }
 }
