@@ -30,12 +30,12 @@ public final class EchoServer {
     return new WebSocket.Listener() {
       @Override
       public Fut<?> onText(WebSocket ws, String text) {
-        return ws.sendText(text);
+        return ECHO.onText(ws, text);
       }
 
       @Override
       public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
-        return ws.sendBinary(data);
+        return ECHO.onBinary(ws, data);
       }
 
       @Override
