@@ -129,7 +129,7 @@ public final class OpMsg {
 
   /** Encodes a request into a new byte array, with the default size limit. */
   public static byte[] encode(int requestId, int flagBits, Object body, Sequence... sequences) {
-    BasicOutputBuffer out = new BasicOutputBuffer(512);
+    BasicOutputBuffer out = new Utf8OutputBuffer(512);
     encode(out, requestId, flagBits, body, Arrays.asList(sequences), DEFAULT_MAX_MESSAGE_SIZE);
     return out.toByteArray();
   }
