@@ -855,17 +855,21 @@ public final class MongoClient implements AutoCloseable {
     } catch (RuntimeException e) {
       f = Fut.failed(e);
     }
-    return f.ensure(w::end).recover(e -> {
+    Fut<Object> r = new Fut<>();
+    f.onComplete((v, e) -> {
+      w.end();
       if (w.retrying && e instanceof MongoCommandException && ((MongoCommandException) e).code() == 20
           && String.valueOf(((MongoCommandException) e).errorMessage()).startsWith("Transaction numbers")) {
         MongoCommandException c = (MongoCommandException) e;
         // The spec's wording: MMAPv1 and the like reject txnNumber.
-        throw new MongoCommandException(c.code(), c.codeName(), "This MongoDB deployment does not support "
+        r.fail(new MongoCommandException(c.code(), c.codeName(), "This MongoDB deployment does not support "
             + "retryable writes. Please add retryWrites=false to your connection string.", c.writeErrors(),
-            c.response());
+            c.response()));
+      } else {
+        r.complete(v, e);
       }
-      throw sneaky(e);
     });
+    return r;
   }
 
   /**
