@@ -33,7 +33,7 @@
            (java.util LinkedHashMap Map)
            (java.util.function Function)
            (peloton.fut Fut)
-           (peloton.http ClientRequest ClientResponse HttpClient HttpClient$Options)
+           (peloton.http.client ClientRequest ClientResponse HttpClient HttpClient$Options)
            (peloton.reactor ReactorGroup)
            (peloton.transport TlsConfig TlsConfig$ClientOptions)
            (javax.net.ssl SSLContext)))

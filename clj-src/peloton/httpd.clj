@@ -2,7 +2,7 @@
   "An HTTP/1.1 server: keep-alive and pipelining, chunked responses, regex
   routes, files with Range and sendfile, and Ring handlers.
 
-  Handlers get a connection, `conn` (a `peloton.http.Exchange`), and answer
+  Handlers get a connection, `conn` (a `peloton.http.server.Exchange`), and answer
   through it, now or later, from any thread:
 
       (defn on-index [conn]
@@ -32,8 +32,9 @@
            (java.util.concurrent Executor TimeUnit)
            (java.util.regex Pattern)
            (peloton.fut Fut Stream)
-           (peloton.http Exchange FileHandler FileHandler$Options Forms HttpHandler HttpLimits
-                         HttpServer HttpServer$Options Request Router)
+           (peloton.http Forms HttpLimits)
+           (peloton.http.server Exchange FileHandler FileHandler$Options HttpHandler
+                                HttpServer HttpServer$Options Request Router)
            (peloton.transport TlsConfig)
            (javax.net.ssl SSLContext)))
 
@@ -395,7 +396,7 @@
 
 (defn- route-handler
   "Turns route vectors `[method regex handler & extra-args]` into a
-  `peloton.http.Router`."
+  `peloton.http.server.Router`."
   ^Router [routes]
   (let [router (Router.)]
     (doseq [[method re handler & extra :as route] routes]

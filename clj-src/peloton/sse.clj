@@ -22,7 +22,7 @@
   connection's high-water mark (false once the client has gone)."
   (:require [peloton.options :as options])
   (:import (peloton.fut Fut Fut$Callback Stream)
-           (peloton.http Exchange)
+           (peloton.http.server Exchange)
            (peloton.sse EventStream)))
 
 (set! *warn-on-reflection* true)

@@ -43,7 +43,7 @@
            (java.nio.charset StandardCharsets)
            (java.util List)
            (peloton.fut Fut Fut$Callback)
-           (peloton.http Exchange)
+           (peloton.http.server Exchange)
            (peloton.reactor Reactor)
            (peloton.websocket WebSocket WebSocket$Listener WebSocketClient
                               WebSocketClient$Request WebSocketOptions WebSocketStreams

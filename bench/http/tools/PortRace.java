@@ -1,5 +1,5 @@
 import java.util.concurrent.TimeUnit;
-import peloton.http.HttpServer;
+import peloton.http.server.HttpServer;
 
 /**
  * One side of the same-port start race (bench/http/same-port.sh runs two at once): for trial

@@ -19,13 +19,13 @@ import java.nio.ByteBuffer;
  * <p>Errors answer {@link #ERROR} with {@link #error}; {@link #tooLarge} tells a body over
  * {@link #maxBody} from a malformed one (each parser words and codes it its own way).
  */
-final class BodyDecoder {
-    static final int NEED_MORE = 0;
+public final class BodyDecoder {
+    public static final int NEED_MORE = 0;
     /** A Content-Length body is complete. */
-    static final int DONE = 2;
-    static final int ERROR = -1;
+    public static final int DONE = 2;
+    public static final int ERROR = -1;
     /** The last chunk's size line has been read; the trailer section follows in the input. */
-    static final int LAST_CHUNK = 3;
+    public static final int LAST_CHUNK = 3;
 
     private static final int LENGTH = 1, SIZE = 2, SIZE_WS = 3, SIZE_LF = 5, DATA = 6,
             DATA_CR = 7, DATA_LF = 8, END = 9;
@@ -46,16 +46,16 @@ final class BodyDecoder {
     private final int maxChunkExt, maxChunkExtTotal;
     private final boolean wsBeforeCrlf;
     /** The largest body accepted; chunk sizes adding up over it are refused before their data. */
-    long maxBody;
+    public long maxBody;
 
     private int state = END;
     private long remaining, chunkSize, bodyTotal;
     private int sizeChars, extLen, extTotal;
 
     /** The reason after {@link #ERROR}. */
-    String error;
+    public String error;
     /** After {@link #ERROR}: the body is over {@link #maxBody}, not malformed. */
-    boolean tooLarge;
+    public boolean tooLarge;
 
     /**
      * {@code wsBeforeCrlf}: whether whitespace after the chunk size may end the line without an
@@ -63,7 +63,7 @@ final class BodyDecoder {
      * {@code maxChunkExt} bounds the extension bytes of one size line, {@code maxChunkExtTotal}
      * those of a whole body.
      */
-    BodyDecoder(int maxChunkExt, int maxChunkExtTotal, long maxBody, boolean wsBeforeCrlf) {
+    public BodyDecoder(int maxChunkExt, int maxChunkExtTotal, long maxBody, boolean wsBeforeCrlf) {
         this.maxChunkExt = maxChunkExt;
         this.maxChunkExtTotal = maxChunkExtTotal;
         this.maxBody = maxBody;
@@ -71,13 +71,13 @@ final class BodyDecoder {
     }
 
     /** A body of {@code n} > 0 bytes follows. */
-    void startLength(long n) {
+    public void startLength(long n) {
         state = LENGTH;
         remaining = n;
     }
 
     /** A chunked body follows. */
-    void startChunked() {
+    public void startChunked() {
         state = SIZE;
         chunkSize = 0;
         sizeChars = 0;
@@ -92,7 +92,7 @@ final class BodyDecoder {
      * just after the last chunk's size line) or {@link #ERROR}. Not called again after any of the
      * last three before the next start.
      */
-    int decode(ByteBuffer in, BodySink sink) {
+    public int decode(ByteBuffer in, BodySink sink) {
         while (true) {
             if (state == LENGTH || state == DATA) {
                 int n = (int) Math.min(remaining, in.remaining());
@@ -238,7 +238,7 @@ final class BodyDecoder {
     }
 
     /** Hands in[position, position + n) to {@code sink} (null: skip), then moves past it. */
-    static void deliver(ByteBuffer in, int n, BodySink sink) {
+    public static void deliver(ByteBuffer in, int n, BodySink sink) {
         int start = in.position();
         if (sink == null) {
             in.position(start + n);

@@ -6,7 +6,7 @@ import peloton.fut.Stream;
 import peloton.reactor.Reactor;
 
 /** A blocking InputStream over a stream of byte[] chunks: request bodies and response bodies. */
-final class ChunkInputStream extends InputStream {
+public final class ChunkInputStream extends InputStream {
   private final Stream<byte[]> source;
   private final String what;
   private byte[] chunk;
@@ -14,7 +14,7 @@ final class ChunkInputStream extends InputStream {
   private boolean eof;
 
   /** {@code what} names the body in errors ("the request body", "the response body"). */
-  ChunkInputStream(Stream<byte[]> source, String what) {
+  public ChunkInputStream(Stream<byte[]> source, String what) {
     this.source = source;
     this.what = what;
   }

@@ -22,14 +22,14 @@ import java.util.Arrays;
  * parser has copied what it needs. So an idle keep-alive connection costs no head buffer, and
  * the hot path allocates nothing for it.
  */
-final class HeadScanner {
-    static final int NEED_MORE = 0;
+public final class HeadScanner {
+    public static final int NEED_MORE = 0;
     /** The empty line ending the section was read; {@link #pos} is just after it. */
-    static final int DONE = 1;
-    static final int ERROR = -1;
+    public static final int DONE = 1;
+    public static final int ERROR = -1;
 
     /** Error kinds: a malformed field line, the section over its byte limit, too many fields. */
-    static final int BAD = 1, TOO_LARGE = 2, TOO_MANY = 3;
+    public static final int BAD = 1, TOO_LARGE = 2, TOO_MANY = 3;
 
     private static final int CHUNK = 4096;
     private static final int INITIAL_BUF = 1024, INITIAL_FIELDS = 4 * 16;
@@ -56,24 +56,24 @@ final class HeadScanner {
     private Thread poolThread;
 
     /** Head bytes: [0, len) read, [0, pos) scanned; null while a pooled scanner holds none. */
-    byte[] buf;
-    int len, pos;
+    public byte[] buf;
+    public int len, pos;
     /** Offsets of the field lines, four per field; null with {@link #buf}. */
-    int[] fields;
-    int fieldCount;
+    public int[] fields;
+    public int fieldCount;
 
     private int sectionStart, hardLimit, state;
     private int nameStart, nameEnd, valueStart, valueEnd;
 
-    int errorKind;
-    String error;
+    public int errorKind;
+    public String error;
 
     /**
      * {@code maxFields} per section; {@code bareLf}: a bare LF may end a line; {@code unfold}:
      * obsolete line folding is replaced by spaces (else it is an error); {@code pooled}: the
      * arrays are borrowed per head and given back by {@link #release} (else owned for good).
      */
-    HeadScanner(int maxFields, boolean bareLf, boolean unfold, boolean pooled) {
+    public HeadScanner(int maxFields, boolean bareLf, boolean unfold, boolean pooled) {
         this.maxFields = maxFields;
         this.bareLf = bareLf;
         this.unfold = unfold;
@@ -111,7 +111,7 @@ final class HeadScanner {
      * A pooled scanner gives its arrays back to this thread's pool (nothing read into them may
      * be used afterwards); the next {@link #fill} borrows again. No-op for an unpooled one.
      */
-    void release() {
+    public void release() {
         if (!pooled || buf == null) return;
         Pool p = pool();
         if (p.count < Pool.SIZE && buf.length <= KEEP_BUF) {
@@ -124,7 +124,7 @@ final class HeadScanner {
     }
 
     /** Forgets all bytes and fields. */
-    void clear() {
+    public void clear() {
         len = 0;
         pos = 0;
         fieldCount = 0;
@@ -132,12 +132,12 @@ final class HeadScanner {
     }
 
     /** Drops a huge head's buffer (call when empty). */
-    void shrink() {
+    public void shrink() {
         if (buf != null && buf.length > KEEP_BUF) buf = new byte[INITIAL_BUF];
     }
 
     /** Copies up to a few KiB of {@code in} after {@link #len}; false when {@code in} is empty. */
-    boolean fill(ByteBuffer in) {
+    public boolean fill(ByteBuffer in) {
         int n = Math.min(in.remaining(), CHUNK);
         if (n == 0) return false;
         if (buf == null) acquire();
@@ -148,13 +148,13 @@ final class HeadScanner {
     }
 
     /** Gives the bytes read past {@link #pos} back to {@code in}. */
-    void giveBack(ByteBuffer in) {
+    public void giveBack(ByteBuffer in) {
         in.position(in.position() - (len - pos));
         len = pos;
     }
 
     /** A field section starts at {@link #pos}; scanning must stop before {@code limit}. */
-    void startFields(int limit) {
+    public void startFields(int limit) {
         state = F_START;
         sectionStart = fieldCount;
         hardLimit = limit;
@@ -167,7 +167,7 @@ final class HeadScanner {
     }
 
     /** Scans buf[pos, len) of a field section: NEED_MORE, DONE or ERROR. */
-    int scanFields() {
+    public int scanFields() {
         final byte[] b = buf;
         final int end = len;
         final int limit = hardLimit;

@@ -4,27 +4,27 @@ package peloton.http;
  * Byte-level helpers shared by {@link RequestParser} and {@link ResponseParser}: character
  * tables (RFC 9110 §5.6) and small comparisons on a byte array range. Static, no allocation.
  */
-final class HttpBytes {
+public final class HttpBytes {
     private HttpBytes() {}
 
     /** tchar: the characters of a token (method, field name, transfer coding). */
-    static final boolean[] TOKEN = new boolean[256];
+    public static final boolean[] TOKEN = new boolean[256];
     /** VCHAR: visible ASCII, 0x21 to 0x7E. */
-    static final boolean[] VCHAR = new boolean[256];
+    public static final boolean[] VCHAR = new boolean[256];
     /** VCHAR or obs-text (0x80 to 0xFF): what may stand in a field value besides SP/HTAB. */
-    static final boolean[] FIELD_VCHAR = new boolean[256];
+    public static final boolean[] FIELD_VCHAR = new boolean[256];
 
     /** RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~". */
-    static final boolean[] UNRESERVED = new boolean[256];
+    public static final boolean[] UNRESERVED = new boolean[256];
     /** RFC 3986 reg-name characters other than pct-encoded: unreserved / sub-delims. */
-    static final boolean[] REG_NAME = new boolean[256];
+    public static final boolean[] REG_NAME = new boolean[256];
 
     /**
      * Request-target character classes (RFC 3986 §2, what a URI may hold outside a fragment): 0
      * refused; otherwise {@link #T_OK} plus flags for what needs a second look.
      */
-    static final byte[] TARGET_CLASS = new byte[256];
-    static final byte T_OK = 1, T_PCT = 2, T_DOT = 4, T_BRACKET = 8, T_QUERY = 16;
+    public static final byte[] TARGET_CLASS = new byte[256];
+    public static final byte T_OK = 1, T_PCT = 2, T_DOT = 4, T_BRACKET = 8, T_QUERY = 16;
 
     static {
         for (int c = '0'; c <= '9'; c++) TOKEN[c] = true;
@@ -50,32 +50,32 @@ final class HttpBytes {
     }
 
     // lower-case field names and tokens both parsers look for
-    static final byte[] CONTENT_LENGTH = ascii("content-length");
-    static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
-    static final byte[] CONNECTION = ascii("connection");
-    static final byte[] CHUNKED = ascii("chunked");
-    static final byte[] CLOSE = ascii("close");
-    static final byte[] KEEP_ALIVE = ascii("keep-alive");
+    public static final byte[] CONTENT_LENGTH = ascii("content-length");
+    public static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
+    public static final byte[] CONNECTION = ascii("connection");
+    public static final byte[] CHUNKED = ascii("chunked");
+    public static final byte[] CLOSE = ascii("close");
+    public static final byte[] KEEP_ALIVE = ascii("keep-alive");
 
     /** {@link #connectionOptions} flags. */
-    static final int CONN_CLOSE = 1, CONN_KEEP_ALIVE = 2;
+    public static final int CONN_CLOSE = 1, CONN_KEEP_ALIVE = 2;
 
     /** The bytes of an ASCII literal. */
-    static byte[] ascii(String s) {
+    public static byte[] ascii(String s) {
         byte[] out = new byte[s.length()];
         for (int i = 0; i < out.length; i++) out[i] = (byte) s.charAt(i);
         return out;
     }
 
     /** Whether b[start, end) is exactly {@code lit}. */
-    static boolean nameIs(byte[] b, int start, int end, byte[] lit) {
+    public static boolean nameIs(byte[] b, int start, int end, byte[] lit) {
         if (end - start != lit.length) return false;
         for (int i = 0; i < lit.length; i++) if (b[start + i] != lit[i]) return false;
         return true;
     }
 
     /** Whether b[start, end) is {@code lowerLit} in any ASCII case. */
-    static boolean equalsIgnoreCase(byte[] b, int start, int end, byte[] lowerLit) {
+    public static boolean equalsIgnoreCase(byte[] b, int start, int end, byte[] lowerLit) {
         if (end - start != lowerLit.length) return false;
         for (int i = 0; i < lowerLit.length; i++) {
             int c = b[start + i];
@@ -85,16 +85,16 @@ final class HttpBytes {
         return true;
     }
 
-    static boolean ows(byte c) {
+    public static boolean ows(byte c) {
         return c == ' ' || c == '\t';
     }
 
-    static boolean digit(byte c) {
+    public static boolean digit(byte c) {
         return c >= '0' && c <= '9';
     }
 
     /** The value of a hex digit, or -1. */
-    static int hex(int c) {
+    public static int hex(int c) {
         if (c >= '0' && c <= '9') return c - '0';
         if (c >= 'a' && c <= 'f') return c - 'a' + 10;
         if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -102,7 +102,7 @@ final class HttpBytes {
     }
 
     /** a + b, saturated at Integer.MAX_VALUE. */
-    static int sat(int a, long b) {
+    public static int sat(int a, long b) {
         return (int) Math.min(Integer.MAX_VALUE, a + b);
     }
 
@@ -110,7 +110,7 @@ final class HttpBytes {
      * The connection options in a Connection field value b[vs, ve) that decide persistence:
      * {@link #CONN_CLOSE} and/or {@link #CONN_KEEP_ALIVE} (any case), others ignored.
      */
-    static int connectionOptions(byte[] b, int vs, int ve) {
+    public static int connectionOptions(byte[] b, int vs, int ve) {
         int flags = 0;
         int p = vs;
         while (p < ve) {
@@ -124,7 +124,7 @@ final class HttpBytes {
     }
 
     /** A Content-Length value: a comma list of identical digit runs; -2 when bad. */
-    static long parseContentLength(byte[] b, int vs, int ve) {
+    public static long parseContentLength(byte[] b, int vs, int ve) {
         long result = -1;
         int p = vs;
         while (true) {
@@ -147,7 +147,7 @@ final class HttpBytes {
     }
 
     /** Whether every '%' in b[s, e) starts a pct-encoded triplet ("%" HEXDIG HEXDIG). */
-    static boolean validPercents(byte[] b, int s, int e) {
+    public static boolean validPercents(byte[] b, int s, int e) {
         for (int p = s; p < e; p++) {
             if (b[p] == '%' && (p + 2 >= e || hex(b[p + 1]) < 0 || hex(b[p + 2]) < 0)) return false;
         }
@@ -160,7 +160,7 @@ final class HttpBytes {
      * index of the ':', {@code e} when there is no port, or -1 when the authority is invalid.
      * A userinfo ("u@h") is invalid (RFC 9110 §4.2.4 deprecates it in http URIs).
      */
-    static int authorityHostEnd(byte[] b, int s, int e) {
+    public static int authorityHostEnd(byte[] b, int s, int e) {
         int hostEnd;
         if (s < e && b[s] == '[') {
             int close = s + 1;
@@ -193,7 +193,7 @@ final class HttpBytes {
     }
 
     /** The port of a valid authority whose host ends at {@code hostEnd}, or -1 when none is given. */
-    static int authorityPort(byte[] b, int hostEnd, int e) {
+    public static int authorityPort(byte[] b, int hostEnd, int e) {
         if (hostEnd >= e - 1) return -1; // no ':' or an empty port
         int port = 0;
         for (int p = hostEnd + 1; p < e; p++) port = port * 10 + (b[p] - '0');

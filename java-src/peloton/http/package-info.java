@@ -1,11 +1,12 @@
 /**
- * Peloton's HTTP/1.1 server pieces. The pure (no IO) parts here are {@link
- * peloton.http.RequestParser} (incremental request head and body decoding, producing
- * {@link peloton.http.Request}) and small helpers: {@link peloton.http.HttpStatus},
- * {@link peloton.http.HttpDate}, {@link peloton.http.MimeTypes}, {@link peloton.http.ByteRanges},
- * {@link peloton.http.Forms} and {@link peloton.http.Headers}. The client side is {@link
- * peloton.http.HttpClient} (pooled keep-alive connections on the reactors), with {@link
- * peloton.http.ResponseParser}, {@link peloton.http.ClientRequest}, {@link
- * peloton.http.ClientResponse} and {@link peloton.http.HttpClientException}.
+ * The HTTP/1.1 codec shared by Peloton's server ({@link peloton.http.server}) and client
+ * ({@link peloton.http.client}): no IO, no sockets. Public helpers for users: {@link
+ * peloton.http.HttpStatus}, {@link peloton.http.HttpDate}, {@link peloton.http.MimeTypes},
+ * {@link peloton.http.Forms}, {@link peloton.http.Headers}, {@link peloton.http.HttpLimits} and
+ * {@link peloton.http.BodySink}. {@link peloton.http.HeadScanner} (the message-head scanner),
+ * {@link peloton.http.BodyDecoder} (Content-Length and chunked bodies), {@link
+ * peloton.http.HttpBytes} (byte classes and header-value helpers) and {@link
+ * peloton.http.ChunkInputStream} are public only so that the server and client packages can
+ * share one copy of each; they are internal and may change between releases.
  */
 package peloton.http;

@@ -3,7 +3,7 @@ package peloton.sse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import peloton.fut.Fut;
-import peloton.http.Exchange;
+import peloton.http.server.Exchange;
 import peloton.reactor.Timer;
 
 /**

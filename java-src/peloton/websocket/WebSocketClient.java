@@ -14,7 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import peloton.fut.Fut;
-import peloton.http.ResponseParser;
+import peloton.http.client.ResponseParser;
+import peloton.http.server.Request;
 import peloton.reactor.Reactor;
 import peloton.reactor.Timer;
 

@@ -3,7 +3,7 @@ package peloton.websocket;
 import java.io.IOException;
 import java.util.List;
 import peloton.fut.Fut;
-import peloton.http.Exchange;
+import peloton.http.server.Exchange;
 
 /**
  * The server side of the opening handshake: checks a request and turns its connection into a

@@ -17,7 +17,7 @@
            (java.nio.file Files Path)
            (java.nio.file.attribute FileAttribute)
            (java.net URI)
-           (peloton.http HttpServer)
+           (peloton.http.server HttpServer)
            (peloton.mongo MongoClient MongoOptions)
            (peloton.reactor Reactor)))
 

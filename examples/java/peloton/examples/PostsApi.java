@@ -10,12 +10,12 @@ import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import peloton.fut.Fut;
-import peloton.http.ClientRequest;
-import peloton.http.ClientResponse;
-import peloton.http.Exchange;
-import peloton.http.HttpClient;
-import peloton.http.HttpServer;
-import peloton.http.Router;
+import peloton.http.client.ClientRequest;
+import peloton.http.client.ClientResponse;
+import peloton.http.client.HttpClient;
+import peloton.http.server.Exchange;
+import peloton.http.server.HttpServer;
+import peloton.http.server.Router;
 import peloton.mongo.MongoClient;
 import peloton.mongo.MongoCollection;
 

@@ -12,6 +12,11 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import peloton.http.client.ResponseParserTest;
+import peloton.http.server.PathNormalizer;
+import peloton.http.server.Request;
+import peloton.http.server.RequestParser;
+import peloton.http.server.RequestParserTest;
 
 /**
  * Coverage-guided fuzz targets for the HTTP parsers (Jazzer; see FUZZING.md). Under {@code mvn

@@ -11,20 +11,20 @@ import java.nio.charset.StandardCharsets;
  * connection receives it, a collecting body sink, and the "same result however the input is
  * split" checks.
  */
-final class ParserHarness {
+public final class ParserHarness {
     private ParserHarness() {}
 
     /** A parser test's driver: parses {@code data} cut at {@code cuts} and describes the result. */
-    interface Driver {
+    public interface Driver {
         String drive(byte[] data, int[] cuts, boolean direct);
     }
 
-    static byte[] bytes(String s) {
+    public static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     /** Java-style escapes in CSV test data: \r \n \t \\uXXXX, any other char after \ as itself. */
-    static String unescape(String s) {
+    public static String unescape(String s) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -45,7 +45,7 @@ final class ParserHarness {
     }
 
     /** Cuts before every byte: byte-by-byte input. */
-    static int[] eachByte(int length) {
+    public static int[] eachByte(int length) {
         int[] each = new int[length];
         for (int i = 0; i < length; i++) each[i] = i;
         return each;
@@ -55,13 +55,13 @@ final class ParserHarness {
      * {@code data} arriving in pieces cut at {@code cuts}: each {@link #next()} appends the next
      * piece to one buffer after what the parser left unconsumed, as a connection's read would.
      */
-    static final class Feed {
+    public static final class Feed {
         private final byte[] data;
         private final int[] cuts;
         private final ByteBuffer acc;
         private int k, from;
 
-        Feed(byte[] data, int[] cuts, boolean direct) {
+        public Feed(byte[] data, int[] cuts, boolean direct) {
             this.data = data;
             this.cuts = cuts;
             acc = direct ? ByteBuffer.allocateDirect(data.length) : ByteBuffer.allocate(data.length);
@@ -69,7 +69,7 @@ final class ParserHarness {
         }
 
         /** The buffer with the next piece appended, ready to read; null after the last piece. */
-        ByteBuffer next() {
+        public ByteBuffer next() {
             if (k > cuts.length) return null;
             int to = k < cuts.length ? cuts[k] : data.length;
             k++;
@@ -82,7 +82,7 @@ final class ParserHarness {
     }
 
     /** A sink that keeps the body bytes it is given. */
-    static final class Collect implements BodySink {
+    public static final class Collect implements BodySink {
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
         @Override
@@ -91,7 +91,7 @@ final class ParserHarness {
         }
 
         /** The bytes so far as ISO-8859-1, then forgets them. */
-        String take() {
+        public String take() {
             String s = body.toString(StandardCharsets.ISO_8859_1);
             body.reset();
             return s;
@@ -99,7 +99,7 @@ final class ParserHarness {
     }
 
     /** Whole, cut at every single point and byte by byte, heap and direct: the same result. */
-    static void assertEverySplitMatches(String expected, String sample, Driver d) {
+    public static void assertEverySplitMatches(String expected, String sample, Driver d) {
         byte[] data = bytes(sample);
         for (boolean direct : new boolean[] {false, true}) {
             for (int i = 0; i <= data.length; i++) {
@@ -110,7 +110,7 @@ final class ParserHarness {
     }
 
     /** Cut at every pair of points (heap buffer): the same result. */
-    static void assertEveryPairOfSplitsMatches(String expected, String sample, Driver d) {
+    public static void assertEveryPairOfSplitsMatches(String expected, String sample, Driver d) {
         byte[] data = bytes(sample);
         for (int i = 0; i <= data.length; i++) {
             for (int j = i; j <= data.length; j++) {

@@ -22,13 +22,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import peloton.fut.Fut;
 import peloton.fut.Stream;
-import peloton.http.ClientRequest;
-import peloton.http.ClientResponse;
-import peloton.http.Exchange;
-import peloton.http.HttpClient;
-import peloton.http.HttpClientException;
-import peloton.http.HttpServer;
-import peloton.http.Router;
+import peloton.http.client.ClientRequest;
+import peloton.http.client.ClientResponse;
+import peloton.http.client.HttpClient;
+import peloton.http.client.HttpClientException;
+import peloton.http.server.Exchange;
+import peloton.http.server.HttpServer;
+import peloton.http.server.Router;
 
 /**
  * The typed Java API as a Java user writes it: no casts, no Clojure imports. A Peloton server

@@ -3,7 +3,7 @@ package peloton.websocket;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import peloton.fut.Fut;
-import peloton.http.HttpServer;
+import peloton.http.server.HttpServer;
 
 /**
  * A WebSocket echo server (text back as text, binary as binary) for the Autobahn|Testsuite and the

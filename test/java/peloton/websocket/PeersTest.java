@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import peloton.fut.Fut;
-import peloton.http.HttpServer;
+import peloton.http.server.HttpServer;
 
 /**
  * Other implementations as peers, server and client side, compression on: Debian's

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import peloton.fut.Fut;
-import peloton.http.HttpServer;
+import peloton.http.server.HttpServer;
 
 /** The client against Peloton's server and against servers that misbehave. */
 class WebSocketClientTest {

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import peloton.fut.Fut;
-import peloton.http.HttpServer;
+import peloton.http.server.HttpServer;
 
 /** The server side over real sockets: the JDK's WebSocket client, and a raw one for bad input. */
 class WebSocketServerTest {

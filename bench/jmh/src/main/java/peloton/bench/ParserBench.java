@@ -11,8 +11,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import peloton.http.HttpLimits;
-import peloton.http.Request;
-import peloton.http.RequestParser;
+import peloton.http.server.Request;
+import peloton.http.server.RequestParser;
 
 /**
  * The request parser's hot path as a connection drives it: parse a head from the read buffer,

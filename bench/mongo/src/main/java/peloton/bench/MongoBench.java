@@ -8,8 +8,8 @@ import java.io.InputStreamReader;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -201,7 +201,7 @@ public final class MongoBench {
    * {@code seconds}; reports requests/s and this process's CPU (HTTP server and MongoDB client
    * together) per 10,000 requests.
    */
-  static void httpRow(String name, peloton.http.HttpServer server, int ids, int seconds, int connections)
+  static void httpRow(String name, peloton.http.server.HttpServer server, int ids, int seconds, int connections)
       throws Exception {
     java.nio.file.Path lua = java.nio.file.Files.createTempFile("doc", ".lua");
     java.nio.file.Files.writeString(lua, "math.randomseed(7)\nrequest = function() return wrk.format(\"GET\", "
@@ -229,7 +229,7 @@ public final class MongoBench {
         requests == 0 ? 0.0 : cpu / 1e9 * 10_000 / requests);
   }
 
-  static long idOf(peloton.http.Exchange ex) {
+  static long idOf(peloton.http.server.Exchange ex) {
     String p = ex.path();
     return Long.parseLong(p.substring(p.lastIndexOf('/') + 1));
   }
@@ -326,8 +326,8 @@ public final class MongoBench {
       int ids = n;
       int seconds = Integer.getInteger("httpSeconds", 8);
       com.mongodb.reactivestreams.client.MongoCollection<Document> rcoll = rs.getDatabase("bench").getCollection("rs");
-      peloton.http.HttpServer.Options ho = new peloton.http.HttpServer.Options().host("127.0.0.1").port(0).reactors(2);
-      peloton.http.HttpServer hp = peloton.http.HttpServer.start(ho, ex -> ps.findOne("bench.ps",
+      peloton.http.server.HttpServer.Options ho = new peloton.http.server.HttpServer.Options().host("127.0.0.1").port(0).reactors(2);
+      peloton.http.server.HttpServer hp = peloton.http.server.HttpServer.start(ho, ex -> ps.findOne("bench.ps",
           PersistentArrayMap.createAsIfByAssoc(new Object[] {ID, idOf(ex)}), null).onComplete((v, e) -> {
             if (e != null || v == null) {
               ex.sendStatus(500, String.valueOf(e));
@@ -336,8 +336,8 @@ public final class MongoBench {
               ex.contentType("application/json").body(json(d.get(ID), d.get(NAME))).send();
             }
           }));
-      peloton.http.HttpServer ho2 = peloton.http.HttpServer.start(
-          new peloton.http.HttpServer.Options().host("127.0.0.1").port(0).reactors(2), ex -> {
+      peloton.http.server.HttpServer ho2 = peloton.http.server.HttpServer.start(
+          new peloton.http.server.HttpServer.Options().host("127.0.0.1").port(0).reactors(2), ex -> {
             Document[] got = new Document[1];
             rcoll.find(Filters.eq("_id", idOf(ex))).first().subscribe(new Subscriber<Document>() {
               @Override
