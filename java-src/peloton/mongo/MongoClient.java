@@ -50,10 +50,11 @@ import peloton.reactor.Reactor;
  * <p>With one host the client talks to it. With several hosts or a replica set name it finds the
  * primary and the secondaries from the servers' {@code hello}/{@code isMaster} replies, sends
  * writes to the primary, and scans again after a "not primary" error or a connection error (the
- * failing operation fails unless it is retried, see below; the next one goes to the new primary). Reads go where their
- * {@link ReadPreference} (per operation, else the options') allows among the members the last
- * scan found; a read that no known member can serve triggers a scan. Members are not polled in
- * the background: a secondary added later is seen at the next scan.
+ * failing operation fails unless it is retried, see below; the next one goes to the new
+ * primary). Reads go where their {@link ReadPreference} (per operation, else the options')
+ * allows among the members the last scan found; a read that no known member can serve triggers a
+ * scan. Members are not polled in the background: a secondary added later is seen at the next
+ * scan.
  *
  * <p>Retryable writes ({@link MongoOptions#retryWrites}, the retryable writes spec): on a replica
  * set or mongos with sessions, a single-document write carries an {@code lsid} (from a pool of
@@ -594,10 +595,15 @@ public final class MongoClient implements AutoCloseable {
       }
       return second.recover(e2 -> {
         if (e2 instanceof NotRetried || hasLabel(e2, NO_WRITES_PERFORMED)) {
-          e.addSuppressed(e2 instanceof NotRetried && e2.getCause() != null ? e2.getCause() : e2);
+          Throwable why = e2 instanceof NotRetried && e2.getCause() != null ? e2.getCause() : e2;
+          if (why != e) {
+            e.addSuppressed(why);
+          }
           throw sneaky(e);
         }
-        e2.addSuppressed(e);
+        if (e2 != e) {
+          e2.addSuppressed(e);
+        }
         throw sneaky(e2);
       });
     });
