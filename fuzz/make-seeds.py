@@ -15,6 +15,11 @@ def write(target_dir, name, data):
     with open(os.path.join(d, "seed-" + name), "wb") as f:
         f.write(data)
 
+def write_all(target_dir, seeds, tail=b""):
+    """One seed per (name, payload), each followed by the tail its target reads first."""
+    for name, payload in seeds.items():
+        write(target_dir, name, payload + tail)
+
 # requestParser: tail = cutSeed(4) direct(1) limits-flag(1), read from the end
 REQ_TAIL_DEFAULT = struct.pack(">i", 12345) + b"\x01" + b"\x00"
 REQUESTS = {
@@ -25,8 +30,7 @@ REQUESTS = {
     "normalize": b"GET /a/./b/%2e%2E/%7Ec%2fd?x=/../y HTTP/1.1\r\nHost: h:1\r\n\r\nOPTIONS * HTTP/1.1\r\nHost:\r\n\r\nCONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
     "bare-lf": b"GET /lf HTTP/1.1\nHost: h\nX-A: 1\n\n",
 }
-for name, payload in REQUESTS.items():
-    write("http/HttpFuzzTestInputs/requestParser", name, payload + REQ_TAIL_DEFAULT)
+write_all("http/HttpFuzzTestInputs/requestParser", REQUESTS, REQ_TAIL_DEFAULT)
 # one seed with small limits: limits-flag 1 then the limits themselves (read before direct/cut)
 write("http/HttpFuzzTestInputs/requestParser", "small-limits",
       REQUESTS["chunked-ext-trailers"] + struct.pack(">i", 7) + b"\x00" + b"\x01" * 9 + b"\x01")
@@ -39,8 +43,7 @@ RESPONSES = {
     "interim-close": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nX-F: a\r\n b\r\n\r\nuntil close",
     "no-body": b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n",
 }
-for name, payload in RESPONSES.items():
-    write("http/HttpFuzzTestInputs/responseParser", name, payload + RESP_TAIL)
+write_all("http/HttpFuzzTestInputs/responseParser", RESPONSES, RESP_TAIL)
 
 # chunkedDecoder: tail = cutSeed(4) lenient(1) maxBody-flag(1) maxExtTotal(2: low, high) maxExt(1)
 CHUNK_TAIL = struct.pack(">i", 4242) + b"\x00" + b"\x01" + b"\x00\x01" + bytes([64])
@@ -50,8 +53,7 @@ CHUNKS = {
     "zeros": b"0005\r\nhello\r\n000\r\n",
     "hex": b"a\r\n0123456789\r\nF\r\n0123456789abcde\r\n0\r\n",
 }
-for name, payload in CHUNKS.items():
-    write("http/HttpFuzzTestInputs/chunkedDecoder", name, payload + CHUNK_TAIL)
+write_all("http/HttpFuzzTestInputs/chunkedDecoder", CHUNKS, CHUNK_TAIL)
 
 # bsonDecoder: raw documents
 def cstr(s): return s.encode() + b"\x00"
@@ -78,8 +80,7 @@ DOCS = {
                              el(0x0E, "sym", bstr("sym")), el(0x06, "undef", b"")]),
     "dup-keys": doc([el(0x10, "a", struct.pack("<i", 1)), el(0x10, "a", struct.pack("<i", 2))]),
 }
-for name, payload in DOCS.items():
-    write("mongo/MongoFuzzTestInputs/bsonDecoder", name, payload)
+write_all("mongo/MongoFuzzTestInputs/bsonDecoder", DOCS)
 
 # opMsgDecoder: tail = keywords(1) maxSize-flag(1), read from the end
 def opmsg(flags, sections, checksum=False):
@@ -87,7 +88,6 @@ def opmsg(flags, sections, checksum=False):
     length = 16 + len(body) + (4 if checksum else 0)
     msg = struct.pack("<iiii", length, 7, 3, 2013) + body
     if checksum:
-        import binascii
         msg += struct.pack("<I", crc32c(msg))
     return msg
 def crc32c(data):
@@ -105,5 +105,4 @@ MSGS = {
     "body-sequence": opmsg(2, b"\x00" + ok + seq),
     "checksum": opmsg(0, b"\x00" + ok, checksum=True),
 }
-for name, payload in MSGS.items():
-    write("mongo/MongoFuzzTestInputs/opMsgDecoder", name, payload + b"\x01" + b"\x01")
+write_all("mongo/MongoFuzzTestInputs/opMsgDecoder", MSGS, b"\x01" + b"\x01")

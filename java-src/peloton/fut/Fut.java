@@ -570,15 +570,7 @@ public class Fut<T> implements IDeref, IBlockingDeref, IPending {
    * @return a fut of this fut's value or of the handler's answer
    */
   public Fut<T> recover(Function<? super Throwable, ? extends T> f) {
-    Fut<T> r = new Fut<>();
-    onComplete((v, e) -> {
-      if (e == null) {
-        r.deliver(v);
-      } else {
-        r.completeWith(f, e);
-      }
-    });
-    return r;
+    return caught(f);
   }
 
   /**
@@ -589,6 +581,14 @@ public class Fut<T> implements IDeref, IBlockingDeref, IPending {
    * @return a fut of this fut's value or of the handler's fut's outcome
    */
   public Fut<T> recoverWith(Function<? super Throwable, ? extends Fut<? extends T>> f) {
+    return caught(f);
+  }
+
+  /**
+   * The body of {@link #recover} and {@link #recoverWith}: their handlers differ only in type,
+   * since {@link #completeWith} awaits a fut a handler answers either way.
+   */
+  private Fut<T> caught(Function<? super Throwable, ?> f) {
     Fut<T> r = new Fut<>();
     onComplete((v, e) -> {
       if (e == null) {

@@ -3,8 +3,8 @@ package peloton.http;
 import java.nio.ByteBuffer;
 
 /**
- * The Content-Length and chunked body framing shared by {@link RequestParser} and
- * {@link ResponseParser}: data goes to a {@link BodySink} as views of the input (no copy);
+ * The Content-Length and chunked body framing shared by {@link peloton.http.server.RequestParser} and
+ * {@link peloton.http.client.ResponseParser}: data goes to a {@link BodySink} as views of the input (no copy);
  * chunk-size lines, extensions and the CRLF after chunk data are checked byte by byte. Trailer
  * fields are the parser's business: {@link #decode} stops at {@link #LAST_CHUNK}.
  *
@@ -20,9 +20,11 @@ import java.nio.ByteBuffer;
  * {@link #maxBody} from a malformed one (each parser words and codes it its own way).
  */
 public final class BodyDecoder {
+    /** All of the input was consumed and the body goes on: decode more when more arrives. */
     public static final int NEED_MORE = 0;
     /** A Content-Length body is complete. */
     public static final int DONE = 2;
+    /** The body is malformed or too large; {@link #error} says why, {@link #tooLarge} which. */
     public static final int ERROR = -1;
     /** The last chunk's size line has been read; the trailer section follows in the input. */
     public static final int LAST_CHUNK = 3;
@@ -62,6 +64,11 @@ public final class BodyDecoder {
      * extension or after one (the client tolerates {@code "5 \r\n"}; the server refuses it).
      * {@code maxChunkExt} bounds the extension bytes of one size line, {@code maxChunkExtTotal}
      * those of a whole body.
+     *
+     * @param maxChunkExt the most extension bytes on one chunk size line
+     * @param maxChunkExtTotal the most extension bytes in a whole chunked body
+     * @param maxBody the largest body accepted, in bytes (see {@link #maxBody})
+     * @param wsBeforeCrlf whether whitespace may end a chunk size line
      */
     public BodyDecoder(int maxChunkExt, int maxChunkExtTotal, long maxBody, boolean wsBeforeCrlf) {
         this.maxChunkExt = maxChunkExt;
@@ -70,7 +77,11 @@ public final class BodyDecoder {
         this.wsBeforeCrlf = wsBeforeCrlf;
     }
 
-    /** A body of {@code n} > 0 bytes follows. */
+    /**
+     * A body of {@code n} > 0 bytes follows.
+     *
+     * @param n the Content-Length, more than 0
+     */
     public void startLength(long n) {
         state = LENGTH;
         remaining = n;
@@ -91,6 +102,10 @@ public final class BodyDecoder {
      * {@link #DONE} (position just after a Content-Length body), {@link #LAST_CHUNK} (position
      * just after the last chunk's size line) or {@link #ERROR}. Not called again after any of the
      * last three before the next start.
+     *
+     * @param in the bytes read; its position moves past what was decoded
+     * @param sink where the body's data goes, as views of {@code in}; null to skip it
+     * @return {@link #NEED_MORE}, {@link #DONE}, {@link #LAST_CHUNK} or {@link #ERROR}
      */
     public int decode(ByteBuffer in, BodySink sink) {
         while (true) {
@@ -237,7 +252,13 @@ public final class BodyDecoder {
         return ERROR;
     }
 
-    /** Hands in[position, position + n) to {@code sink} (null: skip), then moves past it. */
+    /**
+     * Hands in[position, position + n) to {@code sink} (null: skip), then moves past it.
+     *
+     * @param in the bytes; its limit is restored after the sink saw them
+     * @param n how many bytes, at most {@code in.remaining()}
+     * @param sink where they go, or null to skip them
+     */
     public static void deliver(ByteBuffer in, int n, BodySink sink) {
         int start = in.position();
         if (sink == null) {

@@ -3,7 +3,7 @@ package peloton.http;
 import java.nio.ByteBuffer;
 
 /**
- * Receives decoded request body bytes from {@link RequestParser#parseBody}.
+ * Receives decoded request body bytes from {@link peloton.http.server.RequestParser#parseBody}.
  */
 @FunctionalInterface
 public interface BodySink {

@@ -13,7 +13,12 @@ public final class ChunkInputStream extends InputStream {
   private int pos;
   private boolean eof;
 
-  /** {@code what} names the body in errors ("the request body", "the response body"). */
+  /**
+   * An InputStream that reads the chunks of {@code source} in order, blocking while none is there.
+   *
+   * @param source the body's chunks; its end is the stream's end, its failure an IOException
+   * @param what the body's name in errors ("the request body", "the response body")
+   */
   public ChunkInputStream(Stream<byte[]> source, String what) {
     this.source = source;
     this.what = what;

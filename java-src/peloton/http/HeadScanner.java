@@ -8,7 +8,7 @@ import java.util.Arrays;
 
 /**
  * The head bytes of one message and the scanner of its field sections (header, then trailer),
- * shared by {@link RequestParser} and {@link ResponseParser}. Each parser scans its own start
+ * shared by {@link peloton.http.server.RequestParser} and {@link peloton.http.client.ResponseParser}. Each parser scans its own start
  * line in {@link #buf}, then calls {@link #startFields} and {@link #scanFields}.
  *
  * <p>Head bytes are copied in bulk into a reusable growable array ({@link #fill}); field names
@@ -23,9 +23,11 @@ import java.util.Arrays;
  * the hot path allocates nothing for it.
  */
 public final class HeadScanner {
+    /** The section is not complete in {@link #buf} yet: {@link #fill} more and scan again. */
     public static final int NEED_MORE = 0;
     /** The empty line ending the section was read; {@link #pos} is just after it. */
     public static final int DONE = 1;
+    /** The section is malformed or too large; {@link #errorKind} says how. */
     public static final int ERROR = -1;
 
     /** Error kinds: a malformed field line, the section over its byte limit, too many fields. */
@@ -57,21 +59,30 @@ public final class HeadScanner {
 
     /** Head bytes: [0, len) read, [0, pos) scanned; null while a pooled scanner holds none. */
     public byte[] buf;
+    /** {@code len}: bytes read into {@link #buf}; {@code pos}: bytes scanned (a parser moves it past its start line). */
     public int len, pos;
     /** Offsets of the field lines, four per field; null with {@link #buf}. */
     public int[] fields;
+    /** How many fields {@link #fields} holds, of every section scanned since {@link #clear}. */
     public int fieldCount;
 
     private int sectionStart, hardLimit, state;
     private int nameStart, nameEnd, valueStart, valueEnd;
 
+    /** After {@link #ERROR}: {@link #BAD}, {@link #TOO_LARGE} or {@link #TOO_MANY}. */
     public int errorKind;
+    /** After {@link #ERROR} with {@link #BAD}: what is wrong with the field line, in words; else null. */
     public String error;
 
     /**
      * {@code maxFields} per section; {@code bareLf}: a bare LF may end a line; {@code unfold}:
      * obsolete line folding is replaced by spaces (else it is an error); {@code pooled}: the
      * arrays are borrowed per head and given back by {@link #release} (else owned for good).
+     *
+     * @param maxFields the most field lines one section may have ({@link #TOO_MANY} beyond)
+     * @param bareLf whether a bare LF may end a line (else only CRLF)
+     * @param unfold whether obsolete line folding is replaced by spaces (else it is {@link #BAD})
+     * @param pooled whether the arrays are borrowed per head from the thread's pool
      */
     public HeadScanner(int maxFields, boolean bareLf, boolean unfold, boolean pooled) {
         this.maxFields = maxFields;
@@ -136,7 +147,12 @@ public final class HeadScanner {
         if (buf != null && buf.length > KEEP_BUF) buf = new byte[INITIAL_BUF];
     }
 
-    /** Copies up to a few KiB of {@code in} after {@link #len}; false when {@code in} is empty. */
+    /**
+     * Copies up to a few KiB of {@code in} after {@link #len}; false when {@code in} is empty.
+     *
+     * @param in bytes read from the socket; its position moves past what was copied
+     * @return true when bytes were copied, false when {@code in} had none
+     */
     public boolean fill(ByteBuffer in) {
         int n = Math.min(in.remaining(), CHUNK);
         if (n == 0) return false;
@@ -147,13 +163,21 @@ public final class HeadScanner {
         return true;
     }
 
-    /** Gives the bytes read past {@link #pos} back to {@code in}. */
+    /**
+     * Gives the bytes read past {@link #pos} back to {@code in}.
+     *
+     * @param in the buffer last given to {@link #fill}; its position moves back over those bytes
+     */
     public void giveBack(ByteBuffer in) {
         in.position(in.position() - (len - pos));
         len = pos;
     }
 
-    /** A field section starts at {@link #pos}; scanning must stop before {@code limit}. */
+    /**
+     * A field section starts at {@link #pos}; scanning must stop before {@code limit}.
+     *
+     * @param limit the offset in {@link #buf} the section must end before ({@link #TOO_LARGE} otherwise)
+     */
     public void startFields(int limit) {
         state = F_START;
         sectionStart = fieldCount;
@@ -166,7 +190,11 @@ public final class HeadScanner {
         return ERROR;
     }
 
-    /** Scans buf[pos, len) of a field section: NEED_MORE, DONE or ERROR. */
+    /**
+     * Scans buf[pos, len) of a field section.
+     *
+     * @return {@link #NEED_MORE}, {@link #DONE} or {@link #ERROR}
+     */
     public int scanFields() {
         final byte[] b = buf;
         final int end = len;

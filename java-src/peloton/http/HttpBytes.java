@@ -1,8 +1,8 @@
 package peloton.http;
 
 /**
- * Byte-level helpers shared by {@link RequestParser} and {@link ResponseParser}: character
- * tables (RFC 9110 §5.6) and small comparisons on a byte array range. Static, no allocation.
+ * Byte-level helpers shared by {@link peloton.http.server.RequestParser} and {@link
+ * peloton.http.client.ResponseParser}: character tables (RFC 9110 §5.6) and small comparisons on a byte array range. Static, no allocation.
  */
 public final class HttpBytes {
     private HttpBytes() {}
@@ -24,6 +24,7 @@ public final class HttpBytes {
      * refused; otherwise {@link #T_OK} plus flags for what needs a second look.
      */
     public static final byte[] TARGET_CLASS = new byte[256];
+    /** {@link #TARGET_CLASS} flags: allowed; '%' (a triplet to check); '.' (a dot segment?); '[' or ']'; '?' (the query starts). */
     public static final byte T_OK = 1, T_PCT = 2, T_DOT = 4, T_BRACKET = 8, T_QUERY = 16;
 
     static {
@@ -49,32 +50,58 @@ public final class HttpBytes {
         TARGET_CLASS['?'] = T_OK | T_QUERY;
     }
 
-    // lower-case field names and tokens both parsers look for
+    /** The field name {@code content-length}, lower case as the scanner leaves names. */
     public static final byte[] CONTENT_LENGTH = ascii("content-length");
+    /** The field name {@code transfer-encoding}. */
     public static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
+    /** The field name {@code connection}. */
     public static final byte[] CONNECTION = ascii("connection");
+    /** The transfer coding {@code chunked}. */
     public static final byte[] CHUNKED = ascii("chunked");
+    /** The connection option {@code close}. */
     public static final byte[] CLOSE = ascii("close");
+    /** The connection option {@code keep-alive}. */
     public static final byte[] KEEP_ALIVE = ascii("keep-alive");
 
     /** {@link #connectionOptions} flags. */
     public static final int CONN_CLOSE = 1, CONN_KEEP_ALIVE = 2;
 
-    /** The bytes of an ASCII literal. */
+    /**
+     * The bytes of an ASCII literal.
+     *
+     * @param s ASCII text
+     * @return its bytes, one per char
+     */
     public static byte[] ascii(String s) {
         byte[] out = new byte[s.length()];
         for (int i = 0; i < out.length; i++) out[i] = (byte) s.charAt(i);
         return out;
     }
 
-    /** Whether b[start, end) is exactly {@code lit}. */
+    /**
+     * Whether b[start, end) is exactly {@code lit}.
+     *
+     * @param b the bytes
+     * @param start the range's first index
+     * @param end the index after the range's last
+     * @param lit the bytes to compare with
+     * @return true when the range equals {@code lit} byte for byte
+     */
     public static boolean nameIs(byte[] b, int start, int end, byte[] lit) {
         if (end - start != lit.length) return false;
         for (int i = 0; i < lit.length; i++) if (b[start + i] != lit[i]) return false;
         return true;
     }
 
-    /** Whether b[start, end) is {@code lowerLit} in any ASCII case. */
+    /**
+     * Whether b[start, end) is {@code lowerLit} in any ASCII case.
+     *
+     * @param b the bytes
+     * @param start the range's first index
+     * @param end the index after the range's last
+     * @param lowerLit the bytes to compare with, lower case
+     * @return true when the range equals {@code lowerLit} ignoring ASCII case
+     */
     public static boolean equalsIgnoreCase(byte[] b, int start, int end, byte[] lowerLit) {
         if (end - start != lowerLit.length) return false;
         for (int i = 0; i < lowerLit.length; i++) {
@@ -85,15 +112,32 @@ public final class HttpBytes {
         return true;
     }
 
+    /**
+     * Whether {@code c} is optional whitespace (RFC 9110 §5.6.3).
+     *
+     * @param c a byte
+     * @return true for SP and HTAB
+     */
     public static boolean ows(byte c) {
         return c == ' ' || c == '\t';
     }
 
+    /**
+     * Whether {@code c} is an ASCII digit.
+     *
+     * @param c a byte
+     * @return true for '0' to '9'
+     */
     public static boolean digit(byte c) {
         return c >= '0' && c <= '9';
     }
 
-    /** The value of a hex digit, or -1. */
+    /**
+     * The value of a hex digit.
+     *
+     * @param c a character
+     * @return 0 to 15, or -1 when {@code c} is not a hex digit
+     */
     public static int hex(int c) {
         if (c >= '0' && c <= '9') return c - '0';
         if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -101,7 +145,13 @@ public final class HttpBytes {
         return -1;
     }
 
-    /** a + b, saturated at Integer.MAX_VALUE. */
+    /**
+     * a + b, saturated at Integer.MAX_VALUE.
+     *
+     * @param a a non-negative count
+     * @param b a non-negative amount to add
+     * @return the sum, or Integer.MAX_VALUE when it would be larger
+     */
     public static int sat(int a, long b) {
         return (int) Math.min(Integer.MAX_VALUE, a + b);
     }
@@ -109,6 +159,11 @@ public final class HttpBytes {
     /**
      * The connection options in a Connection field value b[vs, ve) that decide persistence:
      * {@link #CONN_CLOSE} and/or {@link #CONN_KEEP_ALIVE} (any case), others ignored.
+     *
+     * @param b the head bytes
+     * @param vs the value's first index
+     * @param ve the index after the value's last
+     * @return the flags found, 0 for none
      */
     public static int connectionOptions(byte[] b, int vs, int ve) {
         int flags = 0;
@@ -123,7 +178,14 @@ public final class HttpBytes {
         return flags;
     }
 
-    /** A Content-Length value: a comma list of identical digit runs; -2 when bad. */
+    /**
+     * A Content-Length value: a comma list of identical digit runs; -2 when bad.
+     *
+     * @param b the head bytes
+     * @param vs the value's first index
+     * @param ve the index after the value's last
+     * @return the length, or -2 when the value is not digits or lists different lengths
+     */
     public static long parseContentLength(byte[] b, int vs, int ve) {
         long result = -1;
         int p = vs;
@@ -146,7 +208,14 @@ public final class HttpBytes {
         }
     }
 
-    /** Whether every '%' in b[s, e) starts a pct-encoded triplet ("%" HEXDIG HEXDIG). */
+    /**
+     * Whether every '%' in b[s, e) starts a pct-encoded triplet ("%" HEXDIG HEXDIG).
+     *
+     * @param b the bytes
+     * @param s the range's first index
+     * @param e the index after the range's last
+     * @return true when every '%' is followed by two hex digits
+     */
     public static boolean validPercents(byte[] b, int s, int e) {
         for (int p = s; p < e; p++) {
             if (b[p] == '%' && (p + 2 >= e || hex(b[p + 1]) < 0 || hex(b[p + 2]) < 0)) return false;
@@ -159,6 +228,11 @@ public final class HttpBytes {
      * (RFC 3986 §3.2.2: IP-literal, IPv4address or reg-name, port digits up to 65535): the
      * index of the ':', {@code e} when there is no port, or -1 when the authority is invalid.
      * A userinfo ("u@h") is invalid (RFC 9110 §4.2.4 deprecates it in http URIs).
+     *
+     * @param b the bytes
+     * @param s the authority's first index
+     * @param e the index after the authority's last
+     * @return the index of the port's ':', {@code e} for no port, or -1 for an invalid authority
      */
     public static int authorityHostEnd(byte[] b, int s, int e) {
         int hostEnd;
@@ -192,7 +266,14 @@ public final class HttpBytes {
         return hostEnd;
     }
 
-    /** The port of a valid authority whose host ends at {@code hostEnd}, or -1 when none is given. */
+    /**
+     * The port of a valid authority whose host ends at {@code hostEnd}.
+     *
+     * @param b the bytes
+     * @param hostEnd what {@link #authorityHostEnd} answered for the authority
+     * @param e the index after the authority's last
+     * @return the port, or -1 when none is given
+     */
     public static int authorityPort(byte[] b, int hostEnd, int e) {
         if (hostEnd >= e - 1) return -1; // no ':' or an empty port
         int port = 0;

@@ -1,7 +1,8 @@
 package peloton.http;
 
 /**
- * Size limits applied by {@link RequestParser} (and, where they apply, {@link ResponseParser}). Plain mutable fields with safe defaults;
+ * Size limits applied by {@link peloton.http.server.RequestParser} (and, where they apply,
+ * {@link peloton.http.client.ResponseParser}). Plain mutable fields with safe defaults;
  * a parser copies them when it is constructed, so changing an instance afterwards does not
  * affect parsers already made.
  *

@@ -122,6 +122,10 @@ public final class BsonCodec {
    * Encodes the map {@code doc} as one BSON document and answers its bytes. A string or key that
    * is not valid UTF-16 (an unpaired surrogate) is an {@link IllegalArgumentException} naming the
    * field, never an altered string.
+   *
+   * @param doc a map (keyword or string keys; an {@link OrderedMap} keeps its order)
+   * @return the document's BSON bytes
+   * @throws IllegalArgumentException when a key or value cannot be encoded, naming it
    */
   public static byte[] encode(Object doc) {
     BasicOutputBuffer out = new Utf8OutputBuffer(256);
@@ -134,6 +138,11 @@ public final class BsonCodec {
    * copy) and answers the number of bytes written. Unpaired surrogates are refused as by {@link
    * #encode(Object)} in the buffers Peloton makes (its connections', {@code encode(Object)}'s); a
    * plain {@code BasicOutputBuffer} writes them as org.bson does.
+   *
+   * @param out the buffer to append to
+   * @param doc a map (keyword or string keys)
+   * @return the number of bytes written
+   * @throws IllegalArgumentException when a key or value cannot be encoded, naming it
    */
   public static int encode(BasicOutputBuffer out, Object doc) {
     int start = out.getPosition();
@@ -146,6 +155,10 @@ public final class BsonCodec {
   /**
    * Writes the map {@code doc} as a whole document with {@code w}: at the top level, or as the
    * value of a name the caller has just written with {@link BsonWriter#writeName}.
+   *
+   * @param w the writer, at the top level or just after a name
+   * @param doc a map (keyword or string keys)
+   * @throws IllegalArgumentException when a key or value cannot be encoded, naming it
    */
   public static void encode(BsonWriter w, Object doc) {
     if (!(doc instanceof Map)) {
@@ -159,6 +172,9 @@ public final class BsonCodec {
    * Builds an ordered command document from alternating keys and values, e.g.
    * {@code command("insert", "users", "ordered", true)}: a convenience for Java callers that
    * guarantees the first key comes first. Answers an {@link OrderedMap}.
+   *
+   * @param kvs keys and values, alternating: keys are keywords or strings, the command's name first
+   * @return the command, an {@link OrderedMap} in the order given
    */
   public static Map<?, ?> command(Object... kvs) {
     if ((kvs.length & 1) != 0) {
@@ -313,12 +329,24 @@ public final class BsonCodec {
 
   // ---------------------------------------------------------------- decode
 
-  /** Decodes one document at {@code buf}'s position with keyword keys; see {@link #decode(ByteBuffer, boolean)}. */
+  /**
+   * Decodes one document at {@code buf}'s position with keyword keys; see {@link #decode(ByteBuffer, boolean)}.
+   *
+   * @param buf the bytes, a document at their position; the position moves past it
+   * @return the document, an {@link OrderedMap} with keyword keys
+   * @throws MongoProtocolException when the bytes are not one well-formed document
+   */
   public static Object decode(ByteBuffer buf) {
     return decode(buf, true);
   }
 
-  /** Decodes a whole byte array holding exactly one document (keyword keys). */
+  /**
+   * Decodes a whole byte array holding exactly one document (keyword keys).
+   *
+   * @param bytes exactly one BSON document
+   * @return the document, an {@link OrderedMap} with keyword keys
+   * @throws MongoProtocolException when the bytes are not exactly one well-formed document
+   */
   public static Object decode(byte[] bytes) {
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     Object doc = decode(buf, true);
@@ -333,6 +361,9 @@ public final class BsonCodec {
    * OrderedMap} and advances the position past it. Keys are keywords when {@code keywordKeys},
    * else strings.
    *
+   * @param buf the bytes, a document at their position
+   * @param keywordKeys true for keyword keys (the Clojure API), false for string keys
+   * @return the document, an {@link OrderedMap}
    * @throws MongoProtocolException when the bytes are not one well-formed document (bad lengths,
    *     an unknown type, invalid UTF-8, a boolean other than 0 or 1, ...); the position is then
    *     left where it was

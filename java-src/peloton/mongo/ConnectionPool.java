@@ -50,12 +50,21 @@ public final class ConnectionPool {
     this.reactors = reactors;
   }
 
-  /** The server's "host:port". */
+  /**
+   * The server this pool connects to.
+   *
+   * @return its "host:port"
+   */
   public String address() {
     return address;
   }
 
-  /** A fut of a connection to use for one request and then {@link #release}. */
+  /**
+   * A fut of a connection to use for one request and then {@link #release}.
+   *
+   * @return a fut of an idle or new connection; it fails with a {@link MongoConnectionException} when
+   *     the pool is closed, its wait queue is full, the wait timed out or no connection could be opened
+   */
   public Fut<MongoConnection> acquire() {
     Waiter w = null;
     Reactor opener = null;
@@ -188,7 +197,11 @@ public final class ConnectionPool {
     }
   }
 
-  /** Gives back a connection got from {@link #acquire()}. */
+  /**
+   * Gives back a connection got from {@link #acquire()}.
+   *
+   * @param c the connection; a closed one is dropped, an open one serves the next waiter or waits idle
+   */
   public void release(MongoConnection c) {
     Waiter w;
     synchronized (this) {
@@ -234,12 +247,20 @@ public final class ConnectionPool {
     return reactors[0];
   }
 
-  /** Connections open or opening. */
+  /**
+   * How many connections are open or opening.
+   *
+   * @return the count, in use and idle
+   */
   public synchronized int size() {
     return total;
   }
 
-  /** Operations waiting for a connection. */
+  /**
+   * How many operations wait for a connection.
+   *
+   * @return the length of the wait queue
+   */
   public synchronized int waiting() {
     return waiters.size();
   }

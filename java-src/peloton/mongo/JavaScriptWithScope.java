@@ -15,7 +15,12 @@ public final class JavaScriptWithScope {
   /** The variables in scope: a map, encoded as a document. */
   public final Map<?, ?> scope;
 
-  /** Code {@code code} with the variables {@code scope}. */
+  /**
+   * Code {@code code} with the variables {@code scope}.
+   *
+   * @param code the JavaScript source, not null
+   * @param scope the variables in scope, not null
+   */
   public JavaScriptWithScope(String code, Map<?, ?> scope) {
     this.code = Objects.requireNonNull(code, "code");
     this.scope = Objects.requireNonNull(scope, "scope");

@@ -154,6 +154,10 @@ public final class MongoClient implements AutoCloseable {
   /**
    * A client for {@code options} whose connections run on {@code reactors} (round robin; none
    * given: the calling thread's reactor, else the shared one). Connects lazily.
+   *
+   * @param options the servers, credentials, timeouts and defaults; not to change afterwards
+   * @param reactors the reactors connections run on; none for the default
+   * @return the client, not yet connected
    */
   public static MongoClient create(MongoOptions options, Reactor... reactors) {
     if (options.srvHost != null && options.hosts.isEmpty()) {
@@ -169,6 +173,13 @@ public final class MongoClient implements AutoCloseable {
   /**
    * A fut of a client once a first connection to the server (the primary, with several hosts) is
    * open, handshaken and authenticated; it fails with what stopped that.
+   *
+   * @param options the servers, credentials, timeouts and defaults; not to change afterwards
+   * @param reactors the reactors connections run on; none for the calling thread's reactor, else
+   *     the shared one
+   * @return a fut of the connected client; it fails with a {@link MongoConnectionException} (no
+   *     server reachable in the connect timeout, no primary found) or a {@link
+   *     MongoCommandException} (authentication failed)
    */
   @SuppressWarnings("unchecked")
   public static Fut<MongoClient> connect(MongoOptions options, Reactor... reactors) {
@@ -199,12 +210,23 @@ public final class MongoClient implements AutoCloseable {
     });
   }
 
-  /** {@link #connect(MongoOptions, Reactor...)} to one server. */
+  /**
+   * {@link #connect(MongoOptions, Reactor...)} to one server, with the default options.
+   *
+   * @param host the server's name or IP address
+   * @param port the server's port, usually 27017
+   * @return a fut of the connected client
+   */
   public static Fut<MongoClient> connect(String host, int port) {
     return connect(MongoOptions.of(host, port));
   }
 
-  /** {@link #connect(MongoOptions, Reactor...)} from a {@code mongodb://} URI. */
+  /**
+   * {@link #connect(MongoOptions, Reactor...)} from a {@code mongodb://} URI.
+   *
+   * @param uri a {@code mongodb://} or {@code mongodb+srv://} connection string (see {@link MongoOptions#fromUri})
+   * @return a fut of the connected client; a bad URI or option fails it with an {@link IllegalArgumentException}
+   */
   public static Fut<MongoClient> connect(String uri) {
     return connect(MongoOptions.fromUri(uri));
   }
@@ -239,17 +261,30 @@ public final class MongoClient implements AutoCloseable {
     return new MongoCollection(this, n[0], n[1]);
   }
 
-  /** The options this client was made with. */
+  /**
+   * The options this client was made with.
+   *
+   * @return the options; not to be changed
+   */
   public MongoOptions options() {
     return options;
   }
 
-  /** The pool for "host:port", made on first use. */
+  /**
+   * The pool for "host:port", made on first use.
+   *
+   * @param address a server's "host:port"
+   * @return the pool of connections to that server
+   */
   public ConnectionPool pool(String address) {
     return pools.computeIfAbsent(address, a -> new ConnectionPool(a, options, reactors));
   }
 
-  /** The server operations go to now, or null while it is unknown. */
+  /**
+   * The server writes (and primary reads) go to now.
+   *
+   * @return its "host:port", or null while it is unknown
+   */
   public String primaryAddress() {
     ConnectionPool p = primary;
     return p == null ? null : p.address();
@@ -665,7 +700,6 @@ public final class MongoClient implements AutoCloseable {
   private static final Keyword TXN_NUMBER = k("txnNumber");
   private static final Keyword SESSION_TIMEOUT = k("logicalSessionTimeoutMinutes");
   private static final Keyword MAX_WIRE_VERSION = k("maxWireVersion");
-  private static final Keyword ERROR_LABELS = k("errorLabels");
   private static final String RETRYABLE_WRITE_ERROR = "RetryableWriteError";
   private static final String NO_WRITES_PERFORMED = "NoWritesPerformed";
   /** Wire version of MongoDB 4.4, from which servers label the errors a write may be retried after. */
@@ -694,11 +728,7 @@ public final class MongoClient implements AutoCloseable {
 
   /** True when the server's reply that {@code e} carries has the error label {@code label}. */
   static boolean hasLabel(Throwable e, String label) {
-    if (!(e instanceof MongoCommandException) || ((MongoCommandException) e).response() == null) {
-      return false;
-    }
-    Object labels = MongoCommandException.field(((MongoCommandException) e).response(), ERROR_LABELS);
-    return labels instanceof List && ((List<?>) labels).contains(label);
+    return e instanceof MongoCommandException && ((MongoCommandException) e).hasErrorLabel(label);
   }
 
   /**
@@ -869,8 +899,8 @@ public final class MongoClient implements AutoCloseable {
         MongoCommandException c = (MongoCommandException) e;
         // The spec's wording: MMAPv1 and the like reject txnNumber.
         r.fail(new MongoCommandException(c.code(), c.codeName(), "This MongoDB deployment does not support "
-            + "retryable writes. Please add retryWrites=false to your connection string.", c.writeErrors(),
-            c.response()));
+            + "retryable writes. Please add retryWrites=false to your connection string.", PersistentVector.EMPTY,
+            c.reply()));
       } else {
         r.complete(v, e);
       }
@@ -957,6 +987,11 @@ public final class MongoClient implements AutoCloseable {
   /**
    * Runs the command {@code cmd} (an ordered map, command name first) on database {@code db} and
    * answers a fut of the server's reply.
+   *
+   * @param db the database's name
+   * @param cmd the command, an ordered map whose first key is the command's name
+   * @return a fut of the reply, a keyword map; it fails with a
+   *   {@link MongoCommandException} on a server error
    */
   public Fut<Object> command(String db, Map<?, ?> cmd) {
     Object body = cmd;
@@ -978,6 +1013,12 @@ public final class MongoClient implements AutoCloseable {
    * Inserts {@code docs} into {@code ns} ("db.coll"), giving an ObjectId {@code _id} to each that
    * has none, in batches as the server's limits allow, in order (stopping at the first error when
    * {@code ordered}). Answers a fut of the vector of {@code _id}s.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param docs the documents, maps
+   * @param ordered true to stop at the first write error, false to try every write
+   * @return a fut of the {@code _id}s, in the order of {@code docs}; it fails with a
+   *     {@link MongoCommandException} whose write errors say which documents failed
    */
   public Fut<Object> insert(String ns, List<?> docs, boolean ordered) {
     return insert(ns, docs, ordered, null);
@@ -987,6 +1028,12 @@ public final class MongoClient implements AutoCloseable {
    * {@link #insert(String, List, boolean)} with the write concern {@code writeConcern} (a map such
    * as {@code {:w 1 :j true}}; null: the options'). With {@code {:w 0}} the batches go without
    * waiting for a reply (OP_MSG moreToCome) and the fut answers once they are sent.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param docs the documents, maps
+   * @param ordered true to stop at the first write error, false to try every write
+   * @param writeConcern a write concern map such as {@code {:w 1 :j true}}; null for the options'
+   * @return a fut of the {@code _id}s, in the order of {@code docs}
    */
   public Fut<Object> insert(String ns, List<?> docs, boolean ordered, Object writeConcern) {
     String[] n = splitNs(ns);
@@ -1003,7 +1050,13 @@ public final class MongoClient implements AutoCloseable {
     return writeBatches(body, "documents", withIds, unacknowledged(wc), true).map(x -> PersistentVector.create(ids));
   }
 
-  /** {@link #insert(String, List, boolean)}, ordered. */
+  /**
+   * {@link #insert(String, List, boolean)}, ordered.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param docs the documents, maps
+   * @return a fut of the {@code _id}s, in the order of {@code docs}
+   */
   public Fut<Object> insert(String ns, List<?> docs) {
     return insert(ns, docs, true);
   }
@@ -1013,7 +1066,12 @@ public final class MongoClient implements AutoCloseable {
     return m.get(m.containsKey(ID) ? ID : "_id");
   }
 
-  /** {@code doc} with an {@code _id} (a new ObjectId first) when it has none. */
+  /**
+   * {@code doc} with an {@code _id} (a new ObjectId first) when it has none.
+   *
+   * @param doc a document, a map
+   * @return {@code doc} itself when it has an {@code _id}, else a copy with one
+   */
   public static Object addId(Object doc) {
     if (!(doc instanceof Map)) {
       throw new IllegalArgumentException("a document must be a map, not "
@@ -1048,12 +1106,29 @@ public final class MongoClient implements AutoCloseable {
    * {@code $set}, or a whole replacement document), inserting one when nothing matches and
    * {@code upsert}, every match when {@code multi} (else the first). Answers a fut of the server's
    * reply ({@code :n} matched, {@code :nModified}, {@code :upserted}).
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map ({@code {}} matches every document)
+   * @param update update operators (a map such as {@code {:$set {:a 1}}}) or a replacement document
+   * @param upsert true to insert a document when nothing matches
+   * @param multi true to update every match, false for the first only
+   * @return a fut of the server's reply, a keyword map
    */
   public Fut<Object> update(String ns, Object filter, Object update, boolean upsert, boolean multi) {
     return update(ns, filter, update, upsert, multi, null);
   }
 
-  /** {@link #update(String, Object, Object, boolean, boolean)} with a write concern (as {@link #insert(String, List, boolean, Object)}). */
+  /**
+   * {@link #update(String, Object, Object, boolean, boolean)} with a write concern (as {@link #insert(String, List, boolean, Object)}).
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map ({@code {}} matches every document)
+   * @param update update operators or a replacement document
+   * @param upsert true to insert a document when nothing matches
+   * @param multi true to update every match, false for the first only
+   * @param writeConcern a write concern map such as {@code {:w 1 :j true}}; null for the options'
+   * @return a fut of the server's reply, or {@link #UNACKNOWLEDGED} with {@code w: 0}
+   */
   public Fut<Object> update(String ns, Object filter, Object update, boolean upsert, boolean multi, Object writeConcern) {
     return bulkUpdate(ns, List.of(cmd(Q, filter, U, update, UPSERT, upsert, MULTI, multi)), true, writeConcern);
   }
@@ -1061,12 +1136,25 @@ public final class MongoClient implements AutoCloseable {
   /**
    * Sends update statements ({@code {:q filter :u update :upsert b :multi b}} maps) as one
    * command per batch; answers a fut of the summed reply ({@code :n}, {@code :nModified}).
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param statements the update statements, maps
+   * @param ordered true to stop at the first write error, false to try every write
+   * @return a fut of the summed reply, a keyword map
    */
   public Fut<Object> bulkUpdate(String ns, List<?> statements, boolean ordered) {
     return bulkUpdate(ns, statements, ordered, null);
   }
 
-  /** {@link #bulkUpdate(String, List, boolean)} with a write concern. */
+  /**
+   * {@link #bulkUpdate(String, List, boolean)} with a write concern.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param statements the update statements, maps
+   * @param ordered true to stop at the first write error, false to try every write
+   * @param writeConcern a write concern map such as {@code {:w 1 :j true}}; null for the options'
+   * @return a fut of the summed reply
+   */
   public Fut<Object> bulkUpdate(String ns, List<?> statements, boolean ordered, Object writeConcern) {
     String[] n = splitNs(ns);
     Object wc = writeConcern(writeConcern);
@@ -1077,22 +1165,50 @@ public final class MongoClient implements AutoCloseable {
   /**
    * Deletes the documents of {@code ns} matching {@code filter}: only the first when {@code
    * single}. Answers a fut of the server's reply ({@code :n} deleted).
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map ({@code {}} matches every document)
+   * @param single true to delete the first match only
+   * @return a fut of the server's reply, a keyword map
    */
   public Fut<Object> delete(String ns, Object filter, boolean single) {
     return delete(ns, filter, single, null);
   }
 
-  /** {@link #delete(String, Object, boolean)} with a write concern. */
+  /**
+   * {@link #delete(String, Object, boolean)} with a write concern.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map ({@code {}} matches every document)
+   * @param single true to delete the first match only
+   * @param writeConcern a write concern map such as {@code {:w 1 :j true}}; null for the options'
+   * @return a fut of the server's reply, or {@link #UNACKNOWLEDGED} with {@code w: 0}
+   */
   public Fut<Object> delete(String ns, Object filter, boolean single, Object writeConcern) {
     return bulkDelete(ns, List.of(cmd(Q, filter, LIMIT, single ? 1 : 0)), true, writeConcern);
   }
 
-  /** Sends delete statements ({@code {:q filter :limit 0|1}} maps); answers a fut of the summed reply. */
+  /**
+   * Sends delete statements ({@code {:q filter :limit 0|1}} maps); answers a fut of the summed reply.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param statements the delete statements, maps
+   * @param ordered true to stop at the first write error, false to try every write
+   * @return a fut of the summed reply ({@code :n} deleted)
+   */
   public Fut<Object> bulkDelete(String ns, List<?> statements, boolean ordered) {
     return bulkDelete(ns, statements, ordered, null);
   }
 
-  /** {@link #bulkDelete(String, List, boolean)} with a write concern. */
+  /**
+   * {@link #bulkDelete(String, List, boolean)} with a write concern.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param statements the delete statements, maps
+   * @param ordered true to stop at the first write error, false to try every write
+   * @param writeConcern a write concern map such as {@code {:w 1 :j true}}; null for the options'
+   * @return a fut of the summed reply
+   */
   public Fut<Object> bulkDelete(String ns, List<?> statements, boolean ordered, Object writeConcern) {
     String[] n = splitNs(ns);
     Object wc = writeConcern(writeConcern);
@@ -1222,6 +1338,12 @@ public final class MongoClient implements AutoCloseable {
    * with write errors it fails with a {@link MongoCommandException} whose write errors carry
    * {@code :index} in {@code ops} and whose {@code response()} is that result (with {@code
    * :writeErrors}). With {@code w: 0} it answers {@link #UNACKNOWLEDGED} once everything is sent.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param ops the writes, in order
+   * @param ordered true to stop at the first write error, false to try every write
+   * @param writeConcern a write concern map such as {@code {:w 1 :j true}}; null for the options'
+   * @return a fut of the result, a keyword map
    */
   public Fut<Object> bulkWrite(String ns, List<BulkOp> ops, boolean ordered, Object writeConcern) {
     if (ops.isEmpty()) {
@@ -1298,7 +1420,14 @@ public final class MongoClient implements AutoCloseable {
     });
   }
 
-  /** {@link #bulkWrite(String, List, boolean, Object)} with the options' write concern. */
+  /**
+   * {@link #bulkWrite(String, List, boolean, Object)} with the options' write concern.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param ops the writes, in order
+   * @param ordered true to stop at the first write error, false to try every write
+   * @return a fut of the result, a keyword map
+   */
   public Fut<Object> bulkWrite(String ns, List<BulkOp> ops, boolean ordered) {
     return bulkWrite(ns, ops, ordered, null);
   }
@@ -1321,7 +1450,7 @@ public final class MongoClient implements AutoCloseable {
     Fut reply = noReply ? sent : sent.recover(e -> {
       // A reply with ok: 1 and write errors is an answer to count, not a failure of the command.
       if (e instanceof MongoCommandException) {
-        Map<?, ?> r = ((MongoCommandException) e).response();
+        Map<?, ?> r = ((MongoCommandException) e).reply();
         if (r != null && r.get(OK) instanceof Number && ((Number) r.get(OK)).doubleValue() == 1.0) {
           return r;
         }
@@ -1400,6 +1529,11 @@ public final class MongoClient implements AutoCloseable {
   /**
    * Answers a fut of the vector of every document of {@code ns} matching {@code filter}, read
    * where {@code o.readPreference} (else the client's) allows.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map ({@code {}} matches every document)
+   * @param o projection, sort, skip, limit, batch size and read preference
+   * @return a fut of the documents, a vector of keyword maps
    */
   public Fut<Object> find(String ns, Object filter, FindOptions o) {
     String[] n = splitNs(ns);
@@ -1407,12 +1541,27 @@ public final class MongoClient implements AutoCloseable {
     return drainCursor(n[0], findBody(n, filter, opts, false), opts.limit, opts.batchSize, opts.readPreference);
   }
 
-  /** Answers a fut of the first document of {@code ns} matching {@code filter}, or of null. */
+  /**
+   * Answers a fut of the first document of {@code ns} matching {@code filter}, or of null.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map ({@code {}} matches every document)
+   * @param projection the fields to return (a map such as {@code {:name 1}}), or null for all
+   * @return a fut of the document, a keyword map, or of null when none matches
+   */
   public Fut<Object> findOne(String ns, Object filter, Object projection) {
     return findOne(ns, filter, projection, null);
   }
 
-  /** {@link #findOne(String, Object, Object)} read where {@code rp} (null: the client's default) allows. */
+  /**
+   * {@link #findOne(String, Object, Object)} read where {@code rp} (null: the client's default) allows.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map ({@code {}} matches every document)
+   * @param projection the fields to return, or null for all
+   * @param rp where the read may go; null for the client's default
+   * @return a fut of the document, or of null
+   */
   public Fut<Object> findOne(String ns, Object filter, Object projection, ReadPreference rp) {
     String[] n = splitNs(ns);
     FindOptions o = new FindOptions().projection(projection).limit(1).batchSize(1);
@@ -1428,6 +1577,11 @@ public final class MongoClient implements AutoCloseable {
    * same server) only once the consumer has taken enough for the stream's buffer (one batch) to
    * have room: a slow consumer means no further requests. Cancelling the stream ({@link
    * Stream#cancel()}) kills the server's cursor.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map ({@code {}} matches every document)
+   * @param o projection, sort, skip, limit, batch size (the stream's buffer) and read preference
+   * @return a fut of the stream of documents, keyword maps
    */
   public Fut<Stream<Object>> findStream(String ns, Object filter, FindOptions o) {
     String[] n = splitNs(ns);
@@ -1435,31 +1589,66 @@ public final class MongoClient implements AutoCloseable {
     return cursorStream(n[0], findBody(n, filter, opts, false), opts.limit, opts.batchSize, opts.readPreference);
   }
 
-  /** Answers a fut of the number of documents of {@code ns} matching {@code filter}. */
+  /**
+   * Answers a fut of the number of documents of {@code ns} matching {@code filter}.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map; null or {@code {}} matches every document
+   * @return a fut of the count, a Long
+   */
   public Fut<Object> count(String ns, Object filter) {
     return count(ns, filter, null);
   }
 
-  /** {@link #count(String, Object)} read where {@code rp} (null: the client's default) allows. */
+  /**
+   * {@link #count(String, Object)} read where {@code rp} (null: the client's default) allows.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param filter the query, a map; null or {@code {}} matches every document
+   * @param rp where the read may go; null for the client's default
+   * @return a fut of the count, a Long
+   */
   public Fut<Object> count(String ns, Object filter, ReadPreference rp) {
     String[] n = splitNs(ns);
     return read(cmd(COUNT, n[1], QUERY, filter == null ? PersistentArrayMap.EMPTY : filter, DB, n[0]), rp)
         .map(r -> ((Number) ((Map<?, ?>) r).get(N)).longValue());
   }
 
-  /** Answers a fut of the vector of distinct values of {@code key} among documents matching {@code filter}. */
+  /**
+   * Answers a fut of the vector of distinct values of {@code key} among documents matching {@code filter}.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param key the field, dotted for a nested one ({@code "address.city"})
+   * @param filter the query, a map; null or {@code {}} matches every document
+   * @return a fut of the values, a vector
+   */
   public Fut<Object> distinct(String ns, String key, Object filter) {
     return distinct(ns, key, filter, null);
   }
 
-  /** {@link #distinct(String, String, Object)} read where {@code rp} (null: the client's default) allows. */
+  /**
+   * {@link #distinct(String, String, Object)} read where {@code rp} (null: the client's default) allows.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param key the field, dotted for a nested one
+   * @param filter the query, a map; null or {@code {}} matches every document
+   * @param rp where the read may go; null for the client's default
+   * @return a fut of the values, a vector
+   */
   public Fut<Object> distinct(String ns, String key, Object filter, ReadPreference rp) {
     String[] n = splitNs(ns);
     return read(cmd(DISTINCT, n[1], KEY, key, QUERY, filter == null ? PersistentArrayMap.EMPTY : filter, DB, n[0]), rp)
         .map(r -> ((Map<?, ?>) r).get(VALUES));
   }
 
-  /** Answers a fut of the vector of every document the aggregation {@code pipeline} yields. */
+  /**
+   * Answers a fut of the vector of every document the aggregation {@code pipeline} yields.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param pipeline the stages, maps such as {@code {:$match {:a 1}}}
+   * @param batchSize documents per batch the server sends, 0 for its default
+   * @return a fut of the documents, a vector of keyword maps
+   */
   public Fut<Object> aggregate(String ns, List<?> pipeline, int batchSize) {
     return aggregate(ns, pipeline, batchSize, null);
   }
@@ -1467,18 +1656,39 @@ public final class MongoClient implements AutoCloseable {
   /**
    * {@link #aggregate(String, List, int)} read where {@code rp} (null: the client's default)
    * allows; a pipeline ending in {@code $out} or {@code $merge} writes, so it goes to the primary.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param pipeline the stages, maps
+   * @param batchSize documents per batch the server sends, 0 for its default
+   * @param rp where the read may go; null for the client's default
+   * @return a fut of the documents, a vector of keyword maps
    */
   public Fut<Object> aggregate(String ns, List<?> pipeline, int batchSize, ReadPreference rp) {
     String[] n = splitNs(ns);
     return drainCursor(n[0], aggregateBody(n, pipeline, batchSize), 0, batchSize, aggregatePreference(pipeline, rp));
   }
 
-  /** Answers a fut of a {@link Stream} of the aggregation's documents (as {@link #findStream}). */
+  /**
+   * Answers a fut of a {@link Stream} of the aggregation's documents (as {@link #findStream}).
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param pipeline the stages, maps
+   * @param batchSize documents per batch, and the stream's buffer; 0 for the server's default
+   * @return a fut of the stream of documents, keyword maps
+   */
   public Fut<Stream<Object>> aggregateStream(String ns, List<?> pipeline, int batchSize) {
     return aggregateStream(ns, pipeline, batchSize, null);
   }
 
-  /** {@link #aggregateStream(String, List, int)} read where {@code rp} allows (as {@link #aggregate(String, List, int, ReadPreference)}). */
+  /**
+   * {@link #aggregateStream(String, List, int)} read where {@code rp} allows (as {@link #aggregate(String, List, int, ReadPreference)}).
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param pipeline the stages, maps
+   * @param batchSize documents per batch, and the stream's buffer; 0 for the server's default
+   * @param rp where the read may go; null for the client's default
+   * @return a fut of the stream of documents, keyword maps
+   */
   public Fut<Stream<Object>> aggregateStream(String ns, List<?> pipeline, int batchSize, ReadPreference rp) {
     String[] n = splitNs(ns);
     return cursorStream(n[0], aggregateBody(n, pipeline, batchSize), 0, batchSize, aggregatePreference(pipeline, rp));
@@ -1507,6 +1717,10 @@ public final class MongoClient implements AutoCloseable {
    * {@code :sort}, {@code :update} or {@code :remove}, {@code :new}, {@code :fields},
    * {@code :upsert}, {@code :writeConcern} to override the options'). Answers a fut of the
    * document (before the change unless {@code :new}), or of null.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param args the command's fields, a keyword map
+   * @return a fut of the document, a keyword map, or of null when none matched
    */
   public Fut<Object> findAndModify(String ns, Map<?, ?> args) {
     String[] n = splitNs(ns);
@@ -1529,6 +1743,12 @@ public final class MongoClient implements AutoCloseable {
   /**
    * Creates an index on {@code keys} (an ordered map such as {@code {:email 1}}), unique if asked;
    * {@code name} null makes one from the keys. Answers a fut of the server's reply.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @param keys the indexed fields and their directions, an ordered map
+   * @param unique true for a unique index (a duplicate then fails a write with code 11000)
+   * @param name the index's name, or null for the server's usual one ({@code email_1})
+   * @return a fut of the server's reply, a keyword map
    */
   public Fut<Object> createIndex(String ns, Map<?, ?> keys, boolean unique, String name) {
     String[] n = splitNs(ns);
@@ -1546,7 +1766,12 @@ public final class MongoClient implements AutoCloseable {
     return run(cmd(CREATE_INDEXES, n[1], INDEXES, PersistentVector.create(index), DB, n[0]));
   }
 
-  /** Drops the collection {@code ns}; answers a fut of true, or false when there was none. */
+  /**
+   * Drops the collection {@code ns}; answers a fut of true, or false when there was none.
+   *
+   * @param ns the namespace, {@code "db.collection"}
+   * @return a fut of true when the collection was dropped, false when there was none
+   */
   public Fut<Boolean> drop(String ns) {
     String[] n = splitNs(ns);
     return ((Fut<?>) run(cmd(DROP, n[1], DB, n[0]))).map(r -> Boolean.TRUE).recover(e -> {
@@ -1559,7 +1784,12 @@ public final class MongoClient implements AutoCloseable {
     });
   }
 
-  /** Answers a fut of the vector of the collections of database {@code db} (maps with {@code :name}). */
+  /**
+   * Answers a fut of the vector of the collections of database {@code db} (maps with {@code :name}).
+   *
+   * @param db the database's name
+   * @return a fut of the collections' descriptions, keyword maps
+   */
   public Fut<Object> listCollections(String db) {
     return drainCursor(db, cmd(LIST_COLLECTIONS, 1, CURSOR, PersistentArrayMap.EMPTY, DB, db), 0, 0,
         ReadPreference.PRIMARY);

@@ -1,40 +1,61 @@
 package peloton.mongo;
 
-import clojure.lang.ExceptionInfo;
-import clojure.lang.IPersistentMap;
 import clojure.lang.Keyword;
-import clojure.lang.PersistentArrayMap;
+import clojure.lang.Named;
 import clojure.lang.PersistentVector;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import org.bson.Document;
+import peloton.fut.PelotonException;
 
 /**
  * The server answered a command with an error ({@code ok: 0}), with write errors (a duplicate key,
  * code 11000, say) or with a write concern error. Writes before the failing one in an ordered batch
- * were applied; {@link #response()} has the server's whole reply.
+ * were applied; {@link #writeErrors()} says which writes failed and {@link #response()} has the
+ * server's whole reply.
  *
- * <p>It is a Clojure {@code ex-info}: {@code (ex-data e)} is {@code {:code 11000 :code-name
- * "DuplicateKey" :message "..." :write-errors [...] :response {...}}}.
+ * <pre>{@code
+ * users.insertOne(doc).recover(e -> {
+ *   if (e instanceof MongoCommandException && ((MongoCommandException) e).code() == 11000) {
+ *     return null; // already there
+ *   }
+ *   throw (RuntimeException) e;
+ * });
+ * }</pre>
+ *
+ * <p>It is also a Clojure {@code ex-info} (see {@link PelotonException}): {@code (ex-data e)} is
+ * {@code {:code 11000 :code-name "DuplicateKey" :message "..." :write-errors [...] :response
+ * {...}}}, the write errors and the response as the keyword maps the Clojure API reads, plus
+ * {@code :error-labels} when the server sent labels.
  */
-public class MongoCommandException extends ExceptionInfo {
+public class MongoCommandException extends PelotonException {
   private static final long serialVersionUID = 1L;
   static final Keyword OK = Keyword.intern("ok");
   static final Keyword CODE = Keyword.intern("code");
   static final Keyword CODE_NAME_FIELD = Keyword.intern("codeName");
   static final Keyword ERRMSG = Keyword.intern("errmsg");
+  static final Keyword INDEX = Keyword.intern("index");
   static final Keyword WRITE_ERRORS = Keyword.intern("writeErrors");
   static final Keyword WRITE_CONCERN_ERROR = Keyword.intern("writeConcernError");
-  private static final Keyword K_CODE = Keyword.intern("code");
-  private static final Keyword K_CODE_NAME = Keyword.intern("code-name");
-  private static final Keyword K_MESSAGE = Keyword.intern("message");
-  private static final Keyword K_WRITE_ERRORS = Keyword.intern("write-errors");
-  private static final Keyword K_RESPONSE = Keyword.intern("response");
+  static final Keyword ERROR_LABELS = Keyword.intern("errorLabels");
 
+  /** The server's error code, -1 when it gave none. */
   private final int code;
+  /** The server's name for the code, or null. */
   private final String codeName;
+  /** The server's message, or null. */
   private final String errorMessage;
-  private final List<?> writeErrors;
-  private final Map<?, ?> response;
+  /** The failed writes, unmodifiable. */
+  private final List<WriteError> writeErrors;
+  /** The server's labels, unmodifiable. */
+  private final List<String> errorLabels;
+  /** The write errors as the reply had them (Clojure maps or Documents), for ex-data. */
+  private final transient List<?> rawWriteErrors;
+  /** The reply as decoded: a Clojure map, or a Document for a read of the Java API. */
+  private final transient Map<?, ?> reply;
+  private transient volatile Document response;
 
   /**
    * An error with the given fields.
@@ -42,24 +63,32 @@ public class MongoCommandException extends ExceptionInfo {
    * @param code the server's error code, -1 when it gave none
    * @param codeName the server's name for the code, or null
    * @param message the server's message
-   * @param writeErrors the reply's write errors, possibly empty
-   * @param response the server's whole reply, or null
+   * @param writeErrors the reply's write errors, as decoded, possibly empty
+   * @param reply the server's whole reply as decoded, or null
    */
-  public MongoCommandException(int code, String codeName, String message, List<?> writeErrors,
-      Map<?, ?> response) {
+  MongoCommandException(int code, String codeName, String message, List<?> writeErrors, Map<?, ?> reply) {
     super("command failed with error " + code + (codeName == null ? "" : " (" + codeName + ")") + ": " + message,
-        data(code, codeName, message, writeErrors, response));
+        null);
     this.code = code;
     this.codeName = codeName;
     this.errorMessage = message;
-    this.writeErrors = writeErrors;
-    this.response = response;
-  }
-
-  private static IPersistentMap data(int code, String codeName, String message, List<?> writeErrors,
-      Map<?, ?> response) {
-    return PersistentArrayMap.createAsIfByAssoc(new Object[] {K_CODE, (long) code, K_CODE_NAME, codeName,
-        K_MESSAGE, message, K_WRITE_ERRORS, writeErrors, K_RESPONSE, response});
+    this.rawWriteErrors = writeErrors;
+    this.reply = reply;
+    List<WriteError> typed = new ArrayList<>(writeErrors.size());
+    for (Object e : writeErrors) {
+      typed.add(WriteError.of(e));
+    }
+    this.writeErrors = Collections.unmodifiableList(typed);
+    Object labels = reply == null ? null : field(reply, ERROR_LABELS);
+    if (labels instanceof List && !((List<?>) labels).isEmpty()) {
+      List<String> ls = new ArrayList<>();
+      for (Object l : (List<?>) labels) {
+        ls.add(String.valueOf(l));
+      }
+      this.errorLabels = Collections.unmodifiableList(ls);
+    } else {
+      this.errorLabels = List.of();
+    }
   }
 
   /**
@@ -69,7 +98,7 @@ public class MongoCommandException extends ExceptionInfo {
    * @param body a decoded reply body (a Clojure map, or an {@code org.bson.Document} for the Java API)
    * @return the error, or null for a successful reply
    */
-  public static MongoCommandException fromReply(Object body) {
+  static MongoCommandException fromReply(Object body) {
     if (!(body instanceof Map)) {
       return new MongoCommandException(-1, null, "reply is not a document", PersistentVector.EMPTY, null);
     }
@@ -110,7 +139,7 @@ public class MongoCommandException extends ExceptionInfo {
   }
 
   /**
-   * The server's error code.
+   * The server's error code; for write errors, the first one's.
    *
    * @return e.g. 11000 for a duplicate key; -1 when the server gave none
    */
@@ -121,14 +150,14 @@ public class MongoCommandException extends ExceptionInfo {
   /**
    * The server's name for the code.
    *
-   * @return e.g. {@code "DuplicateKey"}, or null
+   * @return e.g. {@code "DuplicateKey"}, or null when the server gave none
    */
   public String codeName() {
     return codeName;
   }
 
   /**
-   * The server's message.
+   * The server's message (its {@code errmsg}), without the code that {@link #getMessage()} adds.
    *
    * @return the message, or null
    */
@@ -137,23 +166,79 @@ public class MongoCommandException extends ExceptionInfo {
   }
 
   /**
-   * The write errors of the reply: maps with {@code index}, {@code code} and {@code errmsg}
-   * (keyword-keyed Clojure maps: writes read their replies the Clojure way).
+   * The writes that failed, in the order the server reported them: one for an ordered batch (the
+   * writes after it were not tried), one per failed write for an unordered one.
    *
-   * @return the write errors, possibly empty
+   * @return the write errors, unmodifiable, empty when the command itself failed
    */
-  public List<?> writeErrors() {
+  public List<WriteError> writeErrors() {
     return writeErrors;
   }
 
   /**
-   * The server's whole reply: an {@code org.bson.Document} for a read of the Java API ({@link
-   * MongoCollection}), else a keyword-keyed Clojure map.
+   * The labels the server put on the error ({@code errorLabels}), such as {@code
+   * "RetryableWriteError"} or {@code "TransientTransactionError"}.
    *
-   * @return the reply, or null
+   * @return the labels, unmodifiable, empty when there were none
    */
-  public Map<?, ?> response() {
-    return response;
+  public List<String> errorLabels() {
+    return errorLabels;
+  }
+
+  /**
+   * Whether the server put {@code label} on the error.
+   *
+   * @param label a label such as {@code "RetryableWriteError"}; case matters
+   * @return true when {@link #errorLabels()} holds it
+   */
+  public boolean hasErrorLabel(String label) {
+    return errorLabels.contains(label);
+  }
+
+  /**
+   * The server's whole reply, for the fields this exception has no getter for ({@code errInfo},
+   * {@code writeConcernError}, the counts of a bulk write that failed part way: {@code nInserted},
+   * {@code insertedIds}...). A reply decoded the Clojure way (any write) is copied into a Document
+   * on the first call: its numbers are then Long where the server sent Int32, and the keys of
+   * {@code insertedIds} are the indexes in words ({@code "0"}, {@code "2"}).
+   *
+   * @return the reply, or null when there was none (a reply that was not a document)
+   */
+  public Document response() {
+    Document d = response;
+    if (d == null && reply != null) {
+      d = reply instanceof Document ? (Document) reply : (Document) javaShaped(reply);
+      response = d;
+    }
+    return d;
+  }
+
+  /** The reply as decoded, unconverted: what the engine reads counts from. */
+  Map<?, ?> reply() {
+    return reply;
+  }
+
+  /** {@code v} with every keyword-keyed map a Document and every vector an ArrayList. */
+  private static Object javaShaped(Object v) {
+    if (v instanceof Document) {
+      return v;
+    }
+    if (v instanceof Map) {
+      Document d = new Document();
+      for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+        Object k = e.getKey();
+        d.put(k instanceof Named ? ((Named) k).getName() : String.valueOf(k), javaShaped(e.getValue()));
+      }
+      return d;
+    }
+    if (v instanceof List) {
+      List<Object> l = new ArrayList<>(((List<?>) v).size());
+      for (Object o : (List<?>) v) {
+        l.add(javaShaped(o));
+      }
+      return l;
+    }
+    return v;
   }
 
   /**
@@ -168,5 +253,13 @@ public class MongoCommandException extends ExceptionInfo {
       default:
         return errorMessage != null && (errorMessage.contains("not master") || errorMessage.contains("not primary"));
     }
+  }
+
+  /** The fields the Clojure API has always shown, the reply's own maps included. */
+  @Override
+  protected Object[] exData() {
+    return new Object[] {"code", (long) code, "code-name", codeName, "message", errorMessage,
+        "write-errors", rawWriteErrors, "response", reply,
+        "error-labels", errorLabels.isEmpty() ? null : field(reply, ERROR_LABELS)};
   }
 }

@@ -117,6 +117,12 @@ public final class MongoConnection {
   /**
    * Connects to {@code address} on {@code reactor}, does the handshake and authentication, and
    * answers a fut of the ready connection (or of the error that stopped it).
+   *
+   * @param reactor the reactor the connection runs on
+   * @param address the server's "host:port" (or a unix socket path)
+   * @param options timeouts, credentials, TLS and the client metadata to send
+   * @return a fut of the connection, handshake and authentication done; it fails with a {@link
+   *     MongoConnectionException}, or a {@link MongoCommandException} when authentication failed
    */
   public static Fut<MongoConnection> open(Reactor reactor, String address, MongoOptions options) {
     return open(reactor, address, options, 0, null);
@@ -318,6 +324,11 @@ public final class MongoConnection {
    * Sends the command {@code body} (an ordered map with {@code :$db}) with kind-1 {@code
    * sequences}, and answers a fut of the reply body. Safe from any thread; requests go out one at
    * a time in the order they were sent.
+   *
+   * @param body the command, an ordered map whose first key is the command's name
+   * @param sequences kind-1 sections (the documents of a write), possibly empty
+   * @return a fut of the reply body; it fails with a {@link MongoCommandException} when the server
+   *     reports an error, a {@link MongoConnectionException} when the connection fails
    */
   public Fut<Object> send(Object body, List<OpMsg.Sequence> sequences) {
     return send(body, sequences, false);
@@ -327,6 +338,11 @@ public final class MongoConnection {
    * {@link #send(Object, List)}; with {@code noReply} the message carries moreToCome (for a write
    * with {@code w: 0}: the server answers nothing) and the fut answers null once it is handed to
    * the socket.
+   *
+   * @param body the command, an ordered map whose first key is the command's name
+   * @param sequences kind-1 sections, possibly empty
+   * @param noReply true to send with moreToCome and not wait for a reply
+   * @return a fut of the reply body, or of null with {@code noReply}
    */
   public Fut<Object> send(Object body, List<OpMsg.Sequence> sequences, boolean noReply) {
     return send(body, sequences, noReply, false);
@@ -549,47 +565,83 @@ public final class MongoConnection {
 
   // ---------------------------------------------------------------- inspection
 
-  /** True until the connection is closed. */
+  /**
+   * Whether the connection can still be used.
+   *
+   * @return true until the connection is closed
+   */
   public boolean isOpen() {
     return !closed;
   }
 
-  /** The server's "host:port". */
+  /**
+   * The server this connection is to.
+   *
+   * @return its "host:port"
+   */
   public String address() {
     return addressName;
   }
 
-  /** The server's handshake reply, or null before it. */
+  /**
+   * The server's handshake reply ({@code hello} or {@code isMaster}).
+   *
+   * @return the reply as a keyword map, or null before the handshake
+   */
   public Map<?, ?> handshakeReply() {
     return handshakeReply;
   }
 
-  /** True when the server said it knows the {@code hello} command. */
+  /**
+   * Whether the server said it knows the {@code hello} command ({@code helloOk}).
+   *
+   * @return true when the handshake reply had {@code helloOk: true}
+   */
   public boolean helloOk() {
     return helloOk;
   }
 
-  /** The command to ask this server its state again: {@code hello} when it knows it, else {@code isMaster}. */
+  /**
+   * The command to ask this server its state again: {@code hello} when it knows it, else {@code isMaster}.
+   *
+   * @return the command, to {@link #send}
+   */
   public Object helloCommand() {
     return BsonCodec.command(helloOk ? HELLO : IS_MASTER, 1, DB, "admin");
   }
 
-  /** The server's largest document. */
+  /**
+   * The server's largest document ({@code maxBsonObjectSize}).
+   *
+   * @return the size in bytes, the default 16 MiB when the server gave none
+   */
   public int maxBsonObjectSize() {
     return maxBsonObjectSize;
   }
 
-  /** The server's largest message. */
+  /**
+   * The server's largest message ({@code maxMessageSizeBytes}).
+   *
+   * @return the size in bytes, the default 48 MB when the server gave none
+   */
   public int maxMessageSizeBytes() {
     return maxMessageSize;
   }
 
-  /** The server's largest write batch. */
+  /**
+   * The server's largest write batch ({@code maxWriteBatchSize}).
+   *
+   * @return the most documents in one write command, the default 100,000 when the server gave none
+   */
   public int maxWriteBatchSize() {
     return maxWriteBatchSize;
   }
 
-  /** The reactor this connection runs on. */
+  /**
+   * The reactor this connection runs on.
+   *
+   * @return the reactor
+   */
   public Reactor reactor() {
     return reactor;
   }

@@ -1,8 +1,6 @@
 package peloton.mongo;
 
-import clojure.lang.ExceptionInfo;
-import clojure.lang.Keyword;
-import clojure.lang.PersistentArrayMap;
+import peloton.fut.PelotonException;
 
 /**
  * The connection to a server failed: it could not be opened, timed out, was closed by the server
@@ -10,21 +8,23 @@ import clojure.lang.PersistentArrayMap;
  * MongoProtocolException}). The request may or may not have reached the server. The connection is
  * gone; the next operation opens a new one.
  *
- * <p>It is a Clojure {@code ex-info}: {@code (ex-data e)} is {@code {:type :connection :address
- * "host:port"}}.
+ * <p>It is also a Clojure {@code ex-info} (see {@link PelotonException}): {@code (ex-data e)} is
+ * {@code {:type :connection :address "host:port"}}.
  */
-public class MongoConnectionException extends ExceptionInfo {
+public class MongoConnectionException extends PelotonException {
   private static final long serialVersionUID = 1L;
-  private static final Keyword TYPE = Keyword.intern("type");
-  private static final Keyword CONNECTION = Keyword.intern("connection");
-  private static final Keyword ADDRESS = Keyword.intern("address");
 
+  /** The {@code :type} of the ex-data: {@code :connection}, as the Clojure API has always said. */
+  private enum Type { CONNECTION }
+
+  /** The server's "host:port". */
   private final String address;
 
   /**
    * A failure of the connection to {@code address}.
    *
-   * @param address the server's "host:port"
+   * @param address the server's "host:port" (several, comma-separated, when no server of a
+   *     replica set could be reached)
    * @param message what went wrong
    */
   public MongoConnectionException(String address, String message) {
@@ -39,8 +39,7 @@ public class MongoConnectionException extends ExceptionInfo {
    * @param cause the underlying error, or null
    */
   public MongoConnectionException(String address, String message, Throwable cause) {
-    super(message + " [" + address + "]",
-        PersistentArrayMap.createAsIfByAssoc(new Object[] {TYPE, CONNECTION, ADDRESS, address}), cause);
+    super(message + " [" + address + "]", cause);
     this.address = address;
   }
 
@@ -51,5 +50,11 @@ public class MongoConnectionException extends ExceptionInfo {
    */
   public String address() {
     return address;
+  }
+
+  /** {@code :type :connection} and {@code :address}. */
+  @Override
+  protected Object[] exData() {
+    return new Object[] {"type", Type.CONNECTION, "address", address};
   }
 }

@@ -120,7 +120,13 @@ public final class MongoOptions {
   /** Options for localhost:27017. */
   public MongoOptions() {}
 
-  /** Options for one server. */
+  /**
+   * Options for one server, every other option at its default.
+   *
+   * @param host the server's name or IP address
+   * @param port the server's port, usually 27017
+   * @return new options
+   */
   public static MongoOptions of(String host, int port) {
     MongoOptions o = new MongoOptions();
     o.hosts.add(host + ":" + port);
@@ -150,11 +156,19 @@ public final class MongoOptions {
    * SCRAM-SHA-1; others are refused here, at connect), replicaSet, directConnection, appName,
    * connectTimeoutMS, socketTimeoutMS, maxPoolSize (0: no limit), waitQueueTimeoutMS,
    * readPreference, an empty readPreferenceTags, maxStalenessSeconds=-1, w/journal/wtimeoutMS
-   * (the write concern), readConcernLevel, retryReads, retryWrites, localThresholdMS, tls=false,
-   * loadBalanced=false, minPoolSize=0, uuidRepresentation=standard. An invalid value of a timeout,
-   * size or boolean is logged as a warning and ignored, as the URI options spec says; an option
-   * Peloton cannot honour (TLS, compression, tag sets, a staleness bound, load balancing, X.509,
-   * AWS, OIDC, GSSAPI, PLAIN ...) or does not know is an {@link IllegalArgumentException} naming it.
+   * (the write concern), readConcernLevel, retryReads, retryWrites, localThresholdMS, tls (or
+   * ssl), tlsCAFile, tlsCertificateKeyFile, tlsCertificateKeyFilePassword,
+   * tlsAllowInvalidCertificates, tlsAllowInvalidHostnames, tlsInsecure, srvServiceName,
+   * srvMaxHosts, loadBalanced=false, minPoolSize=0, uuidRepresentation=standard. A {@code
+   * mongodb+srv://} URI turns TLS on; its SRV and TXT records are looked up at connect. An invalid
+   * value of a timeout, size or boolean is logged as a warning and ignored, as the URI options
+   * spec says; an option Peloton cannot honour (compression, tag sets, a staleness bound, load
+   * balancing, AWS, OIDC, GSSAPI, PLAIN ...) or does not know is an {@link
+   * IllegalArgumentException} naming it.
+   *
+   * @param uri a {@code mongodb://} or {@code mongodb+srv://} connection string
+   * @return the options it gives
+   * @throws IllegalArgumentException when the URI is malformed or has an option Peloton refuses
    */
   public static MongoOptions fromUri(String uri) {
     MongoOptions o = new MongoOptions();
@@ -454,7 +468,14 @@ public final class MongoOptions {
     return b == null ? dflt : b;
   }
 
-  /** Sets the credentials; the source defaults to "admin". */
+  /**
+   * Sets the credentials; the source defaults to "admin".
+   *
+   * @param user the user's name
+   * @param password the user's password in clear (never logged)
+   * @param authSource the database the user is defined in, or null for {@code "admin"}
+   * @return these options
+   */
   public MongoOptions credentials(String user, String password, String authSource) {
     this.user = user;
     this.password = password;
@@ -462,14 +483,27 @@ public final class MongoOptions {
     return this;
   }
 
-  /** Sets the connect and socket timeouts in milliseconds. */
+  /**
+   * Sets the connect and socket timeouts in milliseconds.
+   *
+   * @param connectMs milliseconds to open a connection, handshake and authenticate included (0: no limit)
+   * @param socketMs milliseconds to wait for a reply before the connection is closed (0: no limit)
+   * @return these options
+   */
   public MongoOptions timeouts(int connectMs, int socketMs) {
     this.connectTimeoutMs = connectMs;
     this.socketTimeoutMs = socketMs;
     return this;
   }
 
-  /** Sets the pool size, the wait queue bound and the wait timeout. */
+  /**
+   * Sets the pool size, the wait queue bound and the wait timeout.
+   *
+   * @param maxSize the most connections per server, 0 for no limit
+   * @param maxWaitQueue the most operations waiting for a connection per server; one more fails at once
+   * @param waitTimeoutMs milliseconds an operation waits for a connection before it fails
+   * @return these options
+   */
   public MongoOptions pool(int maxSize, int maxWaitQueue, int waitTimeoutMs) {
     this.maxPoolSize = maxSize;
     this.maxWaitQueueSize = maxWaitQueue;
@@ -477,13 +511,23 @@ public final class MongoOptions {
     return this;
   }
 
-  /** Sets the required replica set name. */
+  /**
+   * Sets the required replica set name.
+   *
+   * @param name the replica set's name; servers of another set are not used
+   * @return these options
+   */
   public MongoOptions replicaSet(String name) {
     this.replicaSet = name;
     return this;
   }
 
-  /** Sets the default read preference. */
+  /**
+   * Sets the default read preference.
+   *
+   * @param p where reads go unless an operation says otherwise; null for the primary
+   * @return these options
+   */
   public MongoOptions readPreference(ReadPreference p) {
     this.readPreference = p == null ? ReadPreference.PRIMARY : p;
     return this;
@@ -623,6 +667,10 @@ public final class MongoOptions {
   /**
    * The TLS configuration to connect with, or null without TLS. TLS options given while TLS is
    * off are an error: they would otherwise be silently ignored, with traffic in clear.
+   *
+   * @return the configuration made from the TLS options (once, then kept), or null
+   * @throws IllegalArgumentException when a TLS option is set while TLS is off, or a TLS file
+   *     cannot be read
    */
   public synchronized TlsConfig tlsConfig() {
     boolean anyTlsOption = tlsCAFile != null || tlsCertificateKeyFile != null

@@ -75,7 +75,12 @@ public final class OpMsg {
     /** Clojure maps or already-encoded BSON {@code byte[]}s. */
     public final List<?> documents;
 
-    /** A sequence of {@code documents} under {@code identifier}. */
+    /**
+     * A sequence of {@code documents} under {@code identifier}.
+     *
+     * @param identifier the command field the documents belong to, such as {@code "documents"} for an insert
+     * @param documents the documents: maps, or BSON {@code byte[]}s already encoded
+     */
     public Sequence(String identifier, List<?> documents) {
       if (identifier == null || identifier.isEmpty() || identifier.indexOf('\0') >= 0) {
         throw new IllegalArgumentException("bad sequence identifier");
@@ -110,13 +115,21 @@ public final class OpMsg {
       this.sequences = sequences;
     }
 
-    /** True when the server will send another reply to the same request (exhaust cursors). */
+    /**
+     * Whether the server will send another reply to the same request (exhaust cursors).
+     *
+     * @return true when the reply's flag bits have {@link #MORE_TO_COME}
+     */
     public boolean moreToCome() {
       return (flagBits & MORE_TO_COME) != 0;
     }
   }
 
-  /** A fresh positive request id (process-wide counter, wraps after 2^31 - 1). */
+  /**
+   * A fresh positive request id (process-wide counter, wraps after 2^31 - 1).
+   *
+   * @return the id, at least 1
+   */
   public static int requestId() {
     int id;
     do {
@@ -127,7 +140,16 @@ public final class OpMsg {
 
   // ---------------------------------------------------------------- encode
 
-  /** Encodes a request into a new byte array, with the default size limit. */
+  /**
+   * Encodes a request into a new byte array, with the default size limit.
+   *
+   * @param requestId the message's request id (see {@link #requestId()})
+   * @param flagBits the OP_MSG flag bits, such as {@link #MORE_TO_COME}; 0 for none
+   * @param body the command document, its first key the command's name
+   * @param sequences the kind-1 sections to send after the body
+   * @return the whole message
+   * @throws IllegalArgumentException if a document cannot be encoded or the message is too long
+   */
   public static byte[] encode(int requestId, int flagBits, Object body, Sequence... sequences) {
     BasicOutputBuffer out = new Utf8OutputBuffer(512);
     encode(out, requestId, flagBits, body, Arrays.asList(sequences), DEFAULT_MAX_MESSAGE_SIZE);
@@ -141,6 +163,14 @@ public final class OpMsg {
    * when {@code flagBits} has {@link #CHECKSUM_PRESENT} a CRC32C is appended. Answers the
    * message length.
    *
+   * @param out the buffer to append to
+   * @param requestId the message's request id (see {@link #requestId()})
+   * @param flagBits the OP_MSG flag bits; 0 for none
+   * @param body the command document, its first key the command's name
+   * @param sequences the kind-1 sections to send after the body, possibly empty
+   * @param maxMessageSize the longest message allowed, in bytes (the server's {@code
+   *     maxMessageSizeBytes})
+   * @return the length of the message appended, in bytes
    * @throws IllegalArgumentException if a document cannot be encoded or the message would be
    *     longer than {@code maxMessageSize}; {@code out} is then left as it was
    */
@@ -205,7 +235,13 @@ public final class OpMsg {
 
   // ---------------------------------------------------------------- framing
 
-  /** {@link #frameLength(ByteBuffer, int)} with {@link #DEFAULT_MAX_MESSAGE_SIZE}. */
+  /**
+   * {@link #frameLength(ByteBuffer, int)} with {@link #DEFAULT_MAX_MESSAGE_SIZE}.
+   *
+   * @param buf bytes read from the server, the message starting at its position
+   * @return -1 while fewer than 4 bytes are there, else the message's length
+   * @throws MongoProtocolException if the length is out of bounds
+   */
   public static int frameLength(ByteBuffer buf) {
     return frameLength(buf, DEFAULT_MAX_MESSAGE_SIZE);
   }
@@ -215,6 +251,9 @@ public final class OpMsg {
    * position: -1 while fewer than 4 bytes are there, else the length. A complete message is
    * present once {@code buf.remaining() >= length}.
    *
+   * @param buf bytes read from the server, the message starting at its position
+   * @param maxMessageSize the longest message accepted, in bytes
+   * @return -1 while fewer than 4 bytes are there, else the message's length
    * @throws MongoProtocolException if the length is below a minimal message or above
    *     {@code maxMessageSize}
    */
@@ -231,7 +270,13 @@ public final class OpMsg {
 
   // ---------------------------------------------------------------- decode
 
-  /** Decodes with keyword keys and the default size limit; see {@link #decode(ByteBuffer, boolean, int)}. */
+  /**
+   * Decodes with keyword keys and the default size limit; see {@link #decode(ByteBuffer, boolean, int)}.
+   *
+   * @param msg the bytes, a complete message at their position
+   * @return the message's flag bits, body and sequences
+   * @throws MongoProtocolException if the bytes are not one well-formed OP_MSG
+   */
   public static Reply decode(ByteBuffer msg) {
     return decode(msg, true, DEFAULT_MAX_MESSAGE_SIZE);
   }
@@ -241,6 +286,11 @@ public final class OpMsg {
    * Documents decode with {@link BsonCodec} (keyword keys when {@code keywordKeys}). A present
    * checksum is verified.
    *
+   * @param msg the bytes, a complete message at their position (see {@link #frameLength})
+   * @param keywordKeys true to decode documents as keyword-keyed Clojure maps, false for {@code
+   *     org.bson.Document}s
+   * @param maxMessageSize the longest message accepted, in bytes
+   * @return the message's flag bits, body and sequences
    * @throws MongoProtocolException if the bytes are not one well-formed OP_MSG: wrong opCode,
    *     length under the minimum, over {@code maxMessageSize} or past the buffer, unknown
    *     required flag bits, bad checksum, unknown section kind, not exactly one body, or
@@ -352,6 +402,11 @@ public final class OpMsg {
    * DEFAULT_ constants). Each batch's elements are BSON {@code byte[]}s that
    * {@link #encode} writes as they are; batch i starts right after batch i-1 in {@code docs}.
    *
+   * @param docs the documents of one kind of write, in the caller's order
+   * @param maxWriteBatchSize the most documents in a batch (the server's {@code maxWriteBatchSize})
+   * @param maxMessageSizeBytes the longest message, in bytes (the server's {@code maxMessageSizeBytes})
+   * @param maxBsonObjectSize the largest document, in bytes (the server's {@code maxBsonObjectSize})
+   * @return the batches, in order, each a non-empty list of encoded documents
    * @throws IllegalArgumentException if a document is larger than {@code maxBsonObjectSize}
    *     (naming its index) or cannot be encoded, or a limit is not positive
    */

@@ -38,6 +38,7 @@ public final class OrderedMap extends APersistentMap implements IObj, IKVReduce,
   /** The empty ordered map. */
   public static final OrderedMap EMPTY = new OrderedMap(null, new Object[0]);
 
+  /** The map's Clojure metadata, or null. */
   private final IPersistentMap meta;
   /** key0, val0, key1, val1 ... (distinct keys) in its first {@code len} slots; the rest unused. */
   private final Object[] kvs;
@@ -60,6 +61,10 @@ public final class OrderedMap extends APersistentMap implements IObj, IKVReduce,
    * A map of the first {@code n} key/value pairs of {@code kvs} (which it takes over: the caller
    * must not change it afterwards), as if assoc'ed in order: a repeated key keeps its first place
    * and takes its last value.
+   *
+   * @param kvs keys and values, alternating; taken over, not copied
+   * @param n how many pairs of {@code kvs} to use
+   * @return the map
    */
   public static OrderedMap ofPairs(Object[] kvs, int n) {
     return ofPairs(kvs, n, false);
@@ -129,7 +134,12 @@ public final class OrderedMap extends APersistentMap implements IObj, IKVReduce,
     return Arrays.copyOf(kvs, out);
   }
 
-  /** A map of alternating keys and values, in that order (a repeated key keeps its first place). */
+  /**
+   * A map of alternating keys and values, in that order (a repeated key keeps its first place).
+   *
+   * @param kvs keys and values, alternating; copied
+   * @return the map
+   */
   public static OrderedMap of(Object... kvs) {
     if ((kvs.length & 1) != 0) {
       throw new IllegalArgumentException("an ordered map needs alternating keys and values");
@@ -137,7 +147,12 @@ public final class OrderedMap extends APersistentMap implements IObj, IKVReduce,
     return ofPairs(kvs.clone(), kvs.length / 2);
   }
 
-  /** A map of {@code m}'s entries in its iteration order. */
+  /**
+   * A map of {@code m}'s entries in its iteration order.
+   *
+   * @param m any map
+   * @return the map, {@code m} itself when it is an OrderedMap
+   */
   public static OrderedMap from(Map<?, ?> m) {
     if (m instanceof OrderedMap) {
       return (OrderedMap) m;

@@ -87,14 +87,30 @@ public final class Scram {
     this.clientFirstBare = "n=" + user.replace("=", "=3D").replace(",", "=2C") + ",r=" + clientNonce;
   }
 
-  /** A conversation for MongoDB user {@code user} with a random 24-byte nonce. */
+  /**
+   * A conversation for MongoDB user {@code user} with a random 24-byte nonce.
+   *
+   * @param mechanism SCRAM-SHA-1 or SCRAM-SHA-256
+   * @param user the user's name, as stored in the auth source
+   * @param password the user's password in clear; MongoDB's digest (SHA-1) or SASLprep (SHA-256) is applied here
+   * @return the conversation, before its first message
+   * @throws IllegalArgumentException when the password holds a character SASLprep prohibits
+   */
   public static Scram forMongo(Mechanism mechanism, String user, String password) {
     byte[] n = new byte[24];
     RANDOM.nextBytes(n);
     return forMongo(mechanism, user, password, Base64.getEncoder().encodeToString(n));
   }
 
-  /** As {@link #forMongo(Mechanism, String, String)} with a given nonce (for tests). */
+  /**
+   * As {@link #forMongo(Mechanism, String, String)} with a given nonce (for tests).
+   *
+   * @param mechanism SCRAM-SHA-1 or SCRAM-SHA-256
+   * @param user the user's name
+   * @param password the user's password in clear
+   * @param clientNonce the client nonce to send, printable ASCII without a comma
+   * @return the conversation, before its first message
+   */
   public static Scram forMongo(Mechanism mechanism, String user, String password, String clientNonce) {
     String prepared = mechanism == Mechanism.SCRAM_SHA_1 ? mongoPasswordDigest(user, password) : saslPrep(password);
     return new Scram(mechanism, user, prepared.toCharArray(), clientNonce);
@@ -103,12 +119,24 @@ public final class Scram {
   /**
    * Plain RFC 5802/7677 SCRAM: {@code password} is used as given (no MongoDB digest, no
    * SASLprep). For other SCRAM servers and for checking against the RFC examples.
+   *
+   * @param mechanism SCRAM-SHA-1 or SCRAM-SHA-256
+   * @param user the user's name, sent as is
+   * @param password the password, already prepared as the server expects
+   * @param clientNonce the client nonce to send, printable ASCII without a comma
+   * @return the conversation, before its first message
    */
   public static Scram withPreparedPassword(Mechanism mechanism, String user, String password, String clientNonce) {
     return new Scram(mechanism, user, password.toCharArray(), clientNonce);
   }
 
-  /** MongoDB's SCRAM-SHA-1 password: lowercase {@code hex(md5(user + ":mongo:" + password))}. */
+  /**
+   * MongoDB's SCRAM-SHA-1 password: lowercase {@code hex(md5(user + ":mongo:" + password))}.
+   *
+   * @param user the user's name
+   * @param password the password in clear
+   * @return the 32 hex digits SCRAM-SHA-1 uses as the password
+   */
   public static String mongoPasswordDigest(String user, String password) {
     try {
       byte[] d = MessageDigest.getInstance("MD5")
@@ -123,12 +151,20 @@ public final class Scram {
     }
   }
 
-  /** The mechanism of this conversation. */
+  /**
+   * The mechanism of this conversation.
+   *
+   * @return SCRAM-SHA-1 or SCRAM-SHA-256
+   */
   public Mechanism mechanism() {
     return mechanism;
   }
 
-  /** The client-first message, e.g. {@code n,,n=user,r=<nonce>}. */
+  /**
+   * The client-first message, e.g. {@code n,,n=user,r=<nonce>}.
+   *
+   * @return the message, to send as the {@code saslStart} payload
+   */
   public String clientFirstMessage() {
     return GS2_HEADER + clientFirstBare;
   }
@@ -137,6 +173,8 @@ public final class Scram {
    * Parses the server-first message, computes the proof, and answers the client-final message
    * ({@code c=biws,r=<nonce>,p=<proof>}). Remembers the expected server signature.
    *
+   * @param serverFirst the server-first message ({@code r=<nonce>,s=<salt>,i=<iterations>})
+   * @return the client-final message, to send in a {@code saslContinue}
    * @throws MongoProtocolException if the server-first message is malformed, its nonce does not
    *     extend ours, or its iteration count is under {@link #MIN_ITERATIONS}
    */
@@ -198,6 +236,7 @@ public final class Scram {
   /**
    * Checks the server-final message ({@code v=<signature>}); afterwards {@link #isComplete()}.
    *
+   * @param serverFinal the server-final message
    * @throws MongoProtocolException on {@code e=<error>}, a malformed message, or a signature
    *     that does not match (the server does not know the password)
    */
@@ -226,7 +265,11 @@ public final class Scram {
     throw new MongoProtocolException("SCRAM server-final message has no v=");
   }
 
-  /** True once the server's signature has been verified. */
+  /**
+   * Whether the conversation is done: the server proved it knows the password.
+   *
+   * @return true once the server's signature has been verified
+   */
   public boolean isComplete() {
     return complete;
   }
@@ -235,6 +278,9 @@ public final class Scram {
    * The {@code saslStart} command for database {@code db} (the auth source) as an ordered
    * Clojure map: {@code {:saslStart 1 :mechanism .. :payload <client-first bytes>
    * :autoAuthorize 1 :options {:skipEmptyExchange true} :$db db}}.
+   *
+   * @param db the database the user is defined in (the auth source), usually {@code "admin"}
+   * @return the command, to send with {@link MongoConnection#send}
    */
   public Map<?, ?> saslStartCommand(String db) {
     return BsonCodec.command(kw("saslStart"), 1, kw("mechanism"), mechanism.saslName,
@@ -245,6 +291,11 @@ public final class Scram {
   /**
    * A {@code saslContinue} command carrying {@code payload} in the conversation the server
    * named ({@code conversationId} from its reply; written as Int32 as the server expects).
+   *
+   * @param conversationId the {@code conversationId} of the server's previous reply
+   * @param payload the SCRAM message to send, as UTF-8 bytes
+   * @param db the auth source, as in {@link #saslStartCommand}
+   * @return the command, an ordered Clojure map
    */
   public static Map<?, ?> saslContinueCommand(long conversationId, byte[] payload, String db) {
     return BsonCodec.command(kw("saslContinue"), 1, kw("conversationId"), (int) conversationId,
@@ -282,6 +333,8 @@ public final class Scram {
    * bidirectional rule. The JDK's Unicode version (not 3.2) decides what is "unassigned".
    * Printable ASCII returns unchanged at once.
    *
+   * @param s the string to prepare (a user name or password)
+   * @return the prepared string
    * @throws IllegalArgumentException naming the position of a prohibited character (never
    *     echoing the string, which is usually a password)
    */

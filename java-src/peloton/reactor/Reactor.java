@@ -7,16 +7,15 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.PriorityQueue;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -210,7 +209,6 @@ public final class Reactor implements Executor {
       while (!stopRequested) {
         iterations++;
         select();
-        processKeys();
         runTimers();
         runTasks();
       }
@@ -228,17 +226,19 @@ public final class Reactor implements Executor {
   private void select() {
     wakeupPending.set(false);
     try {
+      // The Consumer forms hand each ready key to onKey as it is found: no selected-key set,
+      // whose HashSet node per ready key was the largest allocation of a keep-alive request.
       if (!tasks.isEmpty()) {
-        selector.selectNow();
+        selector.selectNow(onKey);
         return;
       }
       long waitMillis = millisToNextTimer();
       if (waitMillis == 0) {
-        selector.selectNow();
+        selector.selectNow(onKey);
       } else if (waitMillis < 0) {
-        selector.select();
+        selector.select(onKey);
       } else {
-        selector.select(waitMillis);
+        selector.select(onKey, waitMillis);
       }
     } catch (IOException e) {
       log.error("select failed on {}", name, e);
@@ -264,23 +264,16 @@ public final class Reactor implements Executor {
     return t;
   }
 
-  private void processKeys() {
-    Set<SelectionKey> keys = selector.selectedKeys();
-    if (keys.isEmpty()) {
+  private final Consumer<SelectionKey> onKey = this::onKey;
+
+  private void onKey(SelectionKey key) {
+    if (!key.isValid()) {
       return;
     }
-    Iterator<SelectionKey> it = keys.iterator();
-    while (it.hasNext()) {
-      SelectionKey key = it.next();
-      it.remove();
-      if (!key.isValid()) {
-        continue;
-      }
-      try {
-        ((IoHandler) key.attachment()).onReady(key);
-      } catch (Throwable t) {
-        log.error("IO callback failed on {}", name, t);
-      }
+    try {
+      ((IoHandler) key.attachment()).onReady(key);
+    } catch (Throwable t) {
+      log.error("IO callback failed on {}", name, t);
     }
   }
 

@@ -37,6 +37,10 @@ public final class EventStream {
    * Starts the event stream on {@code ex}: status 200, {@code Content-Type: text/event-stream},
    * {@code Cache-Control: no-cache}, a chunked body; with {@code heartbeatMillis} > 0 a comment
    * line goes out that often, so proxies keep the connection and a client that left is noticed.
+   *
+   * @param ex the exchange to answer; nothing may have been sent on it yet
+   * @param heartbeatMillis milliseconds between heartbeat comments, 0 or less for none
+   * @return the stream, open
    */
   public static EventStream start(Exchange ex, long heartbeatMillis) {
     EventStream es = new EventStream(ex, heartbeatMillis);
@@ -52,12 +56,21 @@ public final class EventStream {
     return es;
   }
 
-  /** The request's {@code Last-Event-ID} (where a reconnecting client left off), or null. */
+  /**
+   * The request's {@code Last-Event-ID} (where a reconnecting client left off).
+   *
+   * @param ex the exchange of the request
+   * @return the header's value, or null when the client sent none
+   */
   public static String lastEventId(Exchange ex) {
     return ex.header("last-event-id");
   }
 
-  /** The request's {@code Last-Event-ID}, or null. */
+  /**
+   * The {@code Last-Event-ID} of the request this stream answers.
+   *
+   * @return the header's value, or null when the client sent none
+   */
   public String lastEventId() {
     return lastEventId(ex);
   }
@@ -77,24 +90,51 @@ public final class EventStream {
    * Sends one event. {@code data} is split at CR, LF and CRLF into {@code data:} lines; {@code
    * event} and {@code id} may be null (and may not hold a line break); {@code retry} is the
    * reconnection time in ms, or negative for none.
+   *
+   * @param event the event's type ({@code event:} line), or null for the default, {@code message}
+   * @param data the event's data, possibly several lines, or null for none
+   * @param id the event's id ({@code id:} line), which the client sends back as {@code
+   *     Last-Event-ID} when it reconnects, or null for none
+   * @param retry the client's reconnection delay in milliseconds, or negative for none
+   * @return a fut of true once the output is below the high-water mark, false once the client has gone
+   * @throws IllegalArgumentException when {@code event} or {@code id} holds a line break, or the
+   *     event would be empty
    */
   public Fut<Boolean> send(String event, String data, String id, long retry) {
     return write(format(event, data, id, retry));
   }
 
-  /** Sends an event with only {@code data}. */
+  /**
+   * Sends an event with only {@code data}.
+   *
+   * @param data the event's data, possibly several lines
+   * @return a fut of true once the output is below the high-water mark, false once the client has gone
+   */
   public Fut<Boolean> send(String data) {
     return send(null, data, null, -1);
   }
 
-  /** Sends a comment (ignored by clients; {@code text} may span lines). */
+  /**
+   * Sends a comment (ignored by clients; {@code text} may span lines).
+   *
+   * @param text the comment
+   * @return a fut of true once the output is below the high-water mark, false once the client has gone
+   */
   public Fut<Boolean> comment(String text) {
     StringBuilder sb = new StringBuilder(text.length() + 8);
     splitLines(text, ":", sb);
     return write(sb.append('\n').toString().getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The wire form of an event (see {@link #send(String, String, String, long)}). */
+  /**
+   * The wire form of an event (see {@link #send(String, String, String, long)}).
+   *
+   * @param event the event's type, or null
+   * @param data the event's data, or null
+   * @param id the event's id, or null
+   * @param retry the reconnection delay in milliseconds, or negative for none
+   * @return the event's UTF-8 bytes, blank line included
+   */
   public static byte[] format(String event, String data, String id, long retry) {
     StringBuilder sb = new StringBuilder(32 + (data == null ? 0 : data.length()));
     if (event != null) {
@@ -158,12 +198,20 @@ public final class EventStream {
     return f;
   }
 
-  /** True until the stream was closed or the client left. */
+  /**
+   * Whether events still go out.
+   *
+   * @return true until the stream was closed or the client left
+   */
   public boolean isOpen() {
     return !ex.isFinished();
   }
 
-  /** A fut that completes once the stream has ended (closed here, or the client seen gone). */
+  /**
+   * A fut that completes once the stream has ended (closed here, or the client seen gone).
+   *
+   * @return a fut of true, delivered once
+   */
   public Fut<Boolean> closed() {
     return closed;
   }
@@ -182,7 +230,11 @@ public final class EventStream {
     }
   }
 
-  /** The exchange the stream answers. */
+  /**
+   * The exchange the stream answers.
+   *
+   * @return the exchange
+   */
   public Exchange exchange() {
     return ex;
   }

@@ -77,7 +77,13 @@ public final class Pem {
     return out;
   }
 
-  /** The certificates of {@code file}, in file order (leaf first in a chain); at least one. */
+  /**
+   * The certificates of {@code file}, in file order (leaf first in a chain); at least one.
+   *
+   * @param file a PEM file with one or more {@code CERTIFICATE} blocks
+   * @return the certificates
+   * @throws IOException when the file cannot be read, has no certificate or a bad one
+   */
   public static List<X509Certificate> certificates(Path file) throws IOException {
     List<X509Certificate> certs = new ArrayList<>();
     CertificateFactory cf;
@@ -105,6 +111,11 @@ public final class Pem {
   /**
    * The private key of {@code file} (the first key block; others are ignored). {@code password}
    * decrypts an {@code ENCRYPTED PRIVATE KEY}; null for a plain one.
+   *
+   * @param file a PEM file with a PKCS#8, PKCS#1 (RSA) or SEC1 (EC) private key block
+   * @param password the password of an encrypted key, or null
+   * @return the key
+   * @throws IOException when the file cannot be read, has no key, or the password is wrong
    */
   public static PrivateKey privateKey(Path file, char[] password) throws IOException {
     for (Block b : blocks(file)) {

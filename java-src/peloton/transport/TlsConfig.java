@@ -66,7 +66,12 @@ public final class TlsConfig {
 
   // ------------------------------------------------------------------ servers
 
-  /** A server configuration around a ready {@code context} (ALPN: none until {@link #alpn}). */
+  /**
+   * A server configuration around a ready {@code context} (ALPN: none until {@link #alpn}).
+   *
+   * @param context an initialized context holding the server's key and certificate chain
+   * @return the configuration
+   */
   public static TlsConfig server(SSLContext context) {
     return new TlsConfig(context, false, false, false, new String[0]);
   }
@@ -76,12 +81,24 @@ public final class TlsConfig {
    * fullchain.pem}) and a PEM private key (PKCS#8 RSA or EC as certbot writes it, or PKCS#1 /
    * SEC1). Fails with an {@link IOException} naming the file that cannot be read or parsed, or
    * both files when the key does not belong to the certificate.
+   *
+   * @param certChainFile the path of the PEM certificate chain, leaf first
+   * @param keyFile the path of the PEM private key of the leaf certificate (unencrypted)
+   * @return the configuration
+   * @throws IOException when a file cannot be read or parsed, or the key does not match
    */
   public static TlsConfig serverPem(String certChainFile, String keyFile) throws IOException {
     return server(pemContext(certChainFile, keyFile, null, null));
   }
 
-  /** A server configuration from a PKCS#12 keystore holding one key and its chain. */
+  /**
+   * A server configuration from a PKCS#12 keystore holding one key and its chain.
+   *
+   * @param file the path of the {@code .p12} / {@code .pfx} file
+   * @param password the keystore's password (also the key's), or null for none
+   * @return the configuration
+   * @throws IOException when the file cannot be read, or the password is wrong
+   */
   public static TlsConfig serverKeystore(String file, String password) throws IOException {
     char[] pw = password == null ? new char[0] : password.toCharArray();
     try (InputStream in = Files.newInputStream(Path.of(file))) {
@@ -115,20 +132,35 @@ public final class TlsConfig {
     /** Check that the certificate names the host connected to (default true). */
     public boolean verifyHostname = true;
 
-    /** Sets {@link #caCert}. */
+    /**
+     * Sets {@link #caCert}.
+     *
+     * @param file the path of a PEM file of CA certificates to trust besides the JDK's, or null
+     * @return these options
+     */
     public ClientOptions caCert(String file) {
       caCert = file;
       return this;
     }
 
-    /** Sets {@link #clientCert} and {@link #clientKey}. */
+    /**
+     * Sets {@link #clientCert} and {@link #clientKey}, for mutual TLS.
+     *
+     * @param certFile the path of the PEM client certificate chain, leaf first
+     * @param keyFile the path of its PEM private key (may be {@code certFile} when that holds both)
+     * @return these options
+     */
     public ClientOptions clientCert(String certFile, String keyFile) {
       clientCert = certFile;
       clientKey = keyFile;
       return this;
     }
 
-    /** Turns off every check: any certificate for any name is accepted. */
+    /**
+     * Turns off every check: any certificate for any name is accepted (tests and local tools only).
+     *
+     * @return these options
+     */
     public ClientOptions insecure() {
       verifyCertificates = false;
       verifyHostname = false;
@@ -136,12 +168,23 @@ public final class TlsConfig {
     }
   }
 
-  /** A client that trusts the JDK's default CAs and checks host names. */
+  /**
+   * A client that trusts the JDK's default CAs and checks host names.
+   *
+   * @return the configuration
+   * @throws IOException when the JDK's default trust store cannot be read
+   */
   public static TlsConfig client() throws IOException {
     return client(new ClientOptions());
   }
 
-  /** A client configured by {@code o}; unreadable files fail naming the file. */
+  /**
+   * A client configured by {@code o}; unreadable files fail naming the file.
+   *
+   * @param o what to trust and which certificate to show; read now, later changes do not apply
+   * @return the configuration
+   * @throws IOException when a file of {@code o} cannot be read or parsed
+   */
   public static TlsConfig client(ClientOptions o) throws IOException {
     if ((o.clientCert == null) != (o.clientKey == null)) {
       throw new IllegalArgumentException("a client certificate needs its key and a key its "
@@ -153,7 +196,13 @@ public final class TlsConfig {
         !o.verifyCertificates, new String[0]);
   }
 
-  /** A client configuration around a ready {@code context}. */
+  /**
+   * A client configuration around a ready {@code context}.
+   *
+   * @param context an initialized context with the trust (and for mutual TLS the key) managers
+   * @param verifyHostname whether the server's certificate must name the host connected to
+   * @return the configuration
+   */
   public static TlsConfig client(SSLContext context, boolean verifyHostname) {
     return new TlsConfig(context, true, verifyHostname, false, new String[0]);
   }
@@ -161,27 +210,46 @@ public final class TlsConfig {
   /**
    * This configuration offering (client) or accepting (server, in its order of preference) the
    * ALPN protocols given, e.g. {@code "http/1.1"}; none turns ALPN off.
+   *
+   * @param protocols the ALPN protocol names, most preferred first
+   * @return a new configuration; this one is unchanged
    */
   public TlsConfig alpn(String... protocols) {
     return new TlsConfig(context, client, verifyHostname, insecure, protocols.clone());
   }
 
-  /** True when certificates are not checked at all. */
+  /**
+   * Whether certificates are not checked at all.
+   *
+   * @return true for a client made with {@link ClientOptions#insecure()}
+   */
   public boolean insecure() {
     return insecure;
   }
 
-  /** True for a client configuration. */
+  /**
+   * Whether this configures the client side of connections.
+   *
+   * @return true for a client configuration, false for a server one
+   */
   public boolean isClient() {
     return client;
   }
 
-  /** The SSL context engines are made from. */
+  /**
+   * The SSL context engines are made from.
+   *
+   * @return the context
+   */
   public SSLContext context() {
     return context;
   }
 
-  /** A server-side engine. */
+  /**
+   * A server-side engine with this configuration's protocols and ALPN.
+   *
+   * @return a new engine, in server mode
+   */
   public SSLEngine serverEngine() {
     SSLEngine e = context.createSSLEngine();
     e.setUseClientMode(false);
@@ -194,7 +262,14 @@ public final class TlsConfig {
     return e;
   }
 
-  /** A client-side engine for {@code host} (a name or an IP literal without brackets). */
+  /**
+   * A client-side engine for {@code host} (a name or an IP literal without brackets).
+   *
+   * @param host the server's name (sent as SNI and, unless turned off, checked against its
+   *     certificate) or IP literal
+   * @param port the server's port
+   * @return a new engine, in client mode
+   */
   public SSLEngine clientEngine(String host, int port) {
     SSLEngine e = context.createSSLEngine(host, port);
     e.setUseClientMode(true);

@@ -38,26 +38,46 @@ public final class TlsException extends IOException {
       this.words = words;
     }
 
-    /** The reason in words, e.g. {@code "hostname mismatch"}. */
+    /**
+     * The reason in words, for messages and Clojure's ex-data.
+     *
+     * @return e.g. {@code "hostname mismatch"}
+     */
     public String words() {
       return words;
     }
   }
 
+  /** Why the connection failed. */
   private final Reason reason;
 
-  /** A failure for {@code reason}, described by {@code message}, caused by {@code cause}. */
+  /**
+   * A failure for {@code reason}, described by {@code message}, caused by {@code cause}.
+   *
+   * @param reason why the connection failed
+   * @param message what happened, after the reason in {@link #getMessage()}
+   * @param cause the engine's {@code SSLException}, or null
+   */
   public TlsException(Reason reason, String message, Throwable cause) {
     super("TLS " + reason.words() + ": " + message, cause);
     this.reason = reason;
   }
 
-  /** Why the connection failed. */
+  /**
+   * Why the connection failed.
+   *
+   * @return the reason, never null
+   */
   public Reason reason() {
     return reason;
   }
 
-  /** {@code e} as a TlsException with its reason found in its cause chain. */
+  /**
+   * {@code e} as a TlsException with its reason found in its cause chain.
+   *
+   * @param e an error of a TLS connection (usually an {@code SSLException})
+   * @return {@code e} itself when it is a TlsException, else a new one with {@code e} as its cause
+   */
   public static TlsException of(Throwable e) {
     if (e instanceof TlsException) {
       return (TlsException) e;
@@ -65,7 +85,12 @@ public final class TlsException extends IOException {
     return new TlsException(classify(e), String.valueOf(e.getMessage()), e);
   }
 
-  /** Why {@code e} (an SSLException from an engine, usually) happened. */
+  /**
+   * Why {@code e} (an SSLException from an engine, usually) happened.
+   *
+   * @param e the error, whose cause chain is searched
+   * @return the reason; {@link Reason#HANDSHAKE_FAILURE} when nothing more precise is found
+   */
   public static Reason classify(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException) {

@@ -82,7 +82,12 @@ public final class TlsTransport implements Transport {
   private Timer timer;
   private boolean taskRunning;
 
-  /** TLS over {@code ch} with {@code engine} (client or server mode already set). */
+  /**
+   * TLS over {@code ch} with {@code engine} (client or server mode already set).
+   *
+   * @param ch a connected non-blocking channel
+   * @param engine the engine, configured; the handshake starts at {@link #start}
+   */
   public TlsTransport(SocketChannel ch, SSLEngine engine) {
     this.ch = ch;
     this.engine = engine;
@@ -92,13 +97,20 @@ public final class TlsTransport implements Transport {
    * Server side: when the first bytes a client sends are plainly not TLS but look like an HTTP
    * request, answer {@code reply} in clear before closing (nginx answers plain HTTP on an HTTPS
    * port with a 400 too).
+   *
+   * @param reply the bytes to answer, a whole HTTP response
+   * @return this transport
    */
   public TlsTransport plaintextReply(byte[] reply) {
     this.plaintextReply = reply;
     return this;
   }
 
-  /** The engine, for inspection. */
+  /**
+   * The engine, for inspection (its session, its parameters).
+   *
+   * @return the engine
+   */
   public SSLEngine engine() {
     return engine;
   }

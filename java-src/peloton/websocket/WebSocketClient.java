@@ -49,12 +49,24 @@ public final class WebSocketClient {
     WebSocketOptions options = new WebSocketOptions();
     Reactor reactor;
 
-    /** A request for {@code url} ({@code ws://host[:port]/path?query}). */
+    /**
+     * A request for {@code url} ({@code ws://host[:port]/path?query}).
+     *
+     * @param url the URL to connect to; checked by {@link WebSocketClient#connect}, whose fut fails
+     *     on a bad one
+     */
     public Request(String url) {
       this.url = url;
     }
 
-    /** Adds a header to the handshake (Origin, Cookie, Authorization ...). */
+    /**
+     * Adds a header to the handshake (Origin, Cookie, Authorization ...).
+     *
+     * @param name the header's name, an HTTP token
+     * @param value the header's value, without CR or LF
+     * @return this request
+     * @throws IllegalArgumentException when the name or the value is not allowed in a header
+     */
     public Request header(String name, String value) {
       peloton.http.Headers.checkName(name);
       peloton.http.Headers.checkValue(value);
@@ -62,26 +74,48 @@ public final class WebSocketClient {
       return this;
     }
 
-    /** The subprotocols to offer, most wanted first. */
+    /**
+     * The subprotocols to offer ({@code Sec-WebSocket-Protocol}), most wanted first.
+     *
+     * @param protocols the subprotocol names; copied
+     * @return this request
+     */
     public Request subprotocols(List<String> protocols) {
       subprotocols = List.copyOf(protocols);
       return this;
     }
 
-    /** Limits, timeouts and compression. */
+    /**
+     * Limits, timeouts and compression.
+     *
+     * @param o the options; read when {@link WebSocketClient#connect} is called
+     * @return this request
+     */
     public Request options(WebSocketOptions o) {
       options = o;
       return this;
     }
 
-    /** The reactor to run on; default the current one, else the shared one. */
+    /**
+     * The reactor to run on; default the current one, else the shared one.
+     *
+     * @param r the reactor, or null for the default
+     * @return this request
+     */
     public Request reactor(Reactor r) {
       reactor = r;
       return this;
     }
   }
 
-  /** Connects and answers a fut of the open {@link WebSocket} (after its listener's onOpen). */
+  /**
+   * Connects and answers a fut of the open {@link WebSocket} (after its listener's onOpen).
+   *
+   * @param req where to connect and how
+   * @param listener what the connection tells the application; its methods run on the reactor
+   * @return a fut of the open connection; it fails with a {@link WebSocketException} when the
+   *     handshake fails, or with an {@link IllegalArgumentException} for a bad URL or option
+   */
   public static Fut<WebSocket> connect(Request req, WebSocket.Listener listener) {
     URI uri;
     try {

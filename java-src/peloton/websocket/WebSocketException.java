@@ -1,52 +1,39 @@
 package peloton.websocket;
 
-import clojure.lang.IExceptionInfo;
-import clojure.lang.IPersistentMap;
-import clojure.lang.Keyword;
-import clojure.lang.PersistentArrayMap;
+import peloton.fut.PelotonException;
 
 /**
  * Why a WebSocket handshake failed; {@link #kind()} says which way, as the HTTP client's
- * exceptions do. It is also a Clojure {@code ex-info}: {@code (ex-data e)} answers {@code {:kind
- * :handshake, :url "ws://...", :status 403}}.
+ * exceptions do. It is also a Clojure {@code ex-info} (see {@link PelotonException}): {@code
+ * (ex-data e)} answers {@code {:kind :handshake, :url "ws://...", :status 403}}.
  */
-public final class WebSocketException extends RuntimeException implements IExceptionInfo {
+public final class WebSocketException extends PelotonException {
   private static final long serialVersionUID = 1L;
 
-  /** The ways a handshake fails. */
+  /** The ways a handshake fails; in {@code ex-data}, {@code REFUSED} is {@code :refused} and so on. */
   public enum Kind {
     /** The connection could not be made (refused, unreachable, unknown host). */
-    REFUSED("refused"),
+    REFUSED,
     /** The connection broke or closed during the handshake. */
-    RESET("reset"),
+    RESET,
     /** The handshake took longer than its timeout. */
-    TIMEOUT("timeout"),
+    TIMEOUT,
     /** The answer was not HTTP, or broke the WebSocket handshake rules. */
-    MALFORMED("malformed"),
+    MALFORMED,
     /** The server (or, server side, this end) refused the handshake with an HTTP status. */
-    HANDSHAKE("handshake");
-
-    private final Keyword keyword;
-
-    Kind(String name) {
-      keyword = Keyword.intern(name);
-    }
-
-    /** The Clojure keyword for this kind, such as {@code :refused}. */
-    public Keyword keyword() {
-      return keyword;
-    }
+    HANDSHAKE
   }
 
-  private static final Keyword KIND = Keyword.intern("kind");
-  private static final Keyword URL = Keyword.intern("url");
-  private static final Keyword STATUS = Keyword.intern("status");
-
+  /** Which way the handshake failed. */
   private final Kind kind;
+  /** The URL (client side) or request target (server side) of the handshake. */
   private final String url;
+  /** The HTTP status of a refusal, else 0. */
   private final int status;
 
   /**
+   * A failed handshake with no underlying cause.
+   *
    * @param kind which way the handshake failed
    * @param url the URL (or request target) of the handshake
    * @param status the HTTP status of a refusal, else 0
@@ -56,7 +43,15 @@ public final class WebSocketException extends RuntimeException implements IExcep
     this(kind, url, status, message, null);
   }
 
-  /** As {@link #WebSocketException(Kind, String, int, String)}, with the underlying cause. */
+  /**
+   * A failed handshake caused by {@code cause}.
+   *
+   * @param kind which way the handshake failed
+   * @param url the URL (or request target) of the handshake
+   * @param status the HTTP status of a refusal, else 0
+   * @param message what happened
+   * @param cause the underlying error (an {@code IOException}, a {@code TlsException}...), or null
+   */
   public WebSocketException(Kind kind, String url, int status, String message, Throwable cause) {
     super(message + " (" + url + ")", cause);
     this.kind = kind;
@@ -64,27 +59,37 @@ public final class WebSocketException extends RuntimeException implements IExcep
     this.status = status;
   }
 
-  /** Which way the handshake failed. */
+  /**
+   * Which way the handshake failed.
+   *
+   * @return the kind, never null
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** The URL of the handshake. */
+  /**
+   * The URL of the handshake: the {@code ws://} URL on the client side, the
+   * request target on the server side.
+   *
+   * @return the URL
+   */
   public String url() {
     return url;
   }
 
-  /** The HTTP status of a refusal, or 0. */
+  /**
+   * The HTTP status the handshake was refused with (kind {@link Kind#HANDSHAKE}).
+   *
+   * @return the status, such as 403, or 0 when there was none
+   */
   public int status() {
     return status;
   }
 
-  /** {@code {:kind :handshake, :url "...", :status 403}} ({@code :status} only for refusals). */
+  /** {@code :kind}, {@code :url}, and {@code :status} for a refusal. */
   @Override
-  public IPersistentMap getData() {
-    return status == 0
-        ? PersistentArrayMap.createAsIfByAssoc(new Object[] {KIND, kind.keyword(), URL, url})
-        : PersistentArrayMap.createAsIfByAssoc(
-            new Object[] {KIND, kind.keyword(), URL, url, STATUS, status});
+  protected Object[] exData() {
+    return new Object[] {"kind", kind, "url", url, "status", status == 0 ? null : status};
   }
 }

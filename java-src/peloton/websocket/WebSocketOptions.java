@@ -28,43 +28,78 @@ public final class WebSocketOptions {
   /** Queued output below which reads resume, bytes. */
   public long lowWaterMark = 64 * 1024;
 
-  /** Sets {@link #maxFrameSize}. */
+  /**
+   * Sets {@link #maxFrameSize}.
+   *
+   * @param n the largest frame payload accepted, in bytes (at least 125)
+   * @return these options
+   */
   public WebSocketOptions maxFrameSize(int n) {
     maxFrameSize = n;
     return this;
   }
 
-  /** Sets {@link #maxMessageSize}. */
+  /**
+   * Sets {@link #maxMessageSize}.
+   *
+   * @param n the largest message accepted, in bytes, after decompression
+   * @return these options
+   */
   public WebSocketOptions maxMessageSize(int n) {
     maxMessageSize = n;
     return this;
   }
 
-  /** Sets {@link #idleTimeoutMillis}. */
+  /**
+   * Sets {@link #idleTimeoutMillis}.
+   *
+   * @param ms milliseconds without a frame from the peer before closing with 1001, 0 for no limit
+   * @return these options
+   */
   public WebSocketOptions idleTimeoutMillis(long ms) {
     idleTimeoutMillis = ms;
     return this;
   }
 
-  /** Sets {@link #pingIntervalMillis}. */
+  /**
+   * Sets {@link #pingIntervalMillis}.
+   *
+   * @param ms milliseconds between automatic pings, 0 for none
+   * @return these options
+   */
   public WebSocketOptions pingIntervalMillis(long ms) {
     pingIntervalMillis = ms;
     return this;
   }
 
-  /** Sets {@link #closeTimeoutMillis}. */
+  /**
+   * Sets {@link #closeTimeoutMillis}.
+   *
+   * @param ms milliseconds to wait for the peer's close frame before closing the TCP connection
+   * @return these options
+   */
   public WebSocketOptions closeTimeoutMillis(long ms) {
     closeTimeoutMillis = ms;
     return this;
   }
 
-  /** Sets {@link #compression}. */
+  /**
+   * Sets {@link #compression}.
+   *
+   * @param on whether to offer (client) or accept (server) permessage-deflate
+   * @return these options
+   */
   public WebSocketOptions compression(boolean on) {
     compression = on;
     return this;
   }
 
-  /** Checks the values; throws {@link IllegalArgumentException} naming the bad one. */
+  /**
+   * Checks the values.
+   *
+   * @return these options
+   * @throws IllegalArgumentException naming the first bad value
+   */
   public WebSocketOptions validate() {
     if (maxFrameSize < 125) {
       throw new IllegalArgumentException("maxFrameSize must be at least 125, got " + maxFrameSize);

@@ -18,18 +18,30 @@ public final class WebSocketStreams implements WebSocket.Listener {
   private final Stream<Object> in;
   private final Stream<Object> out;
 
-  /** Streams holding up to {@code capacity} values each before they push back. */
+  /**
+   * Streams holding up to {@code capacity} values each before they push back.
+   *
+   * @param capacity how many messages each stream buffers (at least 1)
+   */
   public WebSocketStreams(int capacity) {
     in = new Stream<>(capacity);
     out = new Stream<>(capacity);
   }
 
-  /** Messages received, in order. */
+  /**
+   * Messages received, in order.
+   *
+   * @return the stream of received messages: a {@code String} per text message, a {@code byte[]} per binary one
+   */
   public Stream<Object> in() {
     return in;
   }
 
-  /** Messages to send, in order. */
+  /**
+   * Messages to send, in order.
+   *
+   * @return the stream to put messages on: a {@code CharSequence} goes as text, a {@code ByteBuffer} or {@code byte[]} as binary
+   */
   public Stream<Object> out() {
     return out;
   }

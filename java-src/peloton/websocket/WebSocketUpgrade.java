@@ -24,12 +24,22 @@ import peloton.http.server.Exchange;
 public final class WebSocketUpgrade {
   private WebSocketUpgrade() {}
 
-  /** True when the request asks for a WebSocket ({@code Upgrade: websocket}). */
+  /**
+   * Whether the request asks for a WebSocket ({@code Upgrade: websocket}).
+   *
+   * @param ex the exchange of the request
+   * @return true when the request's {@code Upgrade} header names {@code websocket}
+   */
   public static boolean isUpgrade(Exchange ex) {
     return Handshake.hasToken(ex.request().headers("upgrade"), "websocket");
   }
 
-  /** The subprotocols the client offered ({@code Sec-WebSocket-Protocol}), in its order. */
+  /**
+   * The subprotocols the client offered ({@code Sec-WebSocket-Protocol}), in its order.
+   *
+   * @param ex the exchange of the request
+   * @return the subprotocol names, empty when none were offered
+   */
   public static List<String> offeredSubprotocols(Exchange ex) {
     return Handshake.tokens(ex.request().headers("sec-websocket-protocol"));
   }
@@ -40,8 +50,13 @@ public final class WebSocketUpgrade {
    * Sec-WebSocket-Version: 13}) and the fut fails with a {@link WebSocketException}; otherwise the
    * fut delivers the open {@link WebSocket} (after {@link WebSocket.Listener#onOpen}).
    *
+   * @param ex the exchange of the handshake request; nothing may have been sent on it yet
+   * @param listener what the connection tells the application; its methods run on the reactor
+   * @param options limits, timeouts and compression for the connection
    * @param subprotocol the subprotocol to answer, or null; it is answered only when the client
    *     offered it
+   * @return a fut of the open connection
+   * @throws IllegalArgumentException when {@code options} has a bad value
    */
   public static Fut<WebSocket> upgrade(Exchange ex, WebSocket.Listener listener, WebSocketOptions options,
       String subprotocol) {

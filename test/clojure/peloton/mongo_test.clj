@@ -99,7 +99,7 @@
             (insert! c "d.users" {:email "a@b.c"}))
         e (try (wait f) (catch Exception e e))]
     (close! c)
-    (is (instance? clojure.lang.ExceptionInfo e))
+    (is (instance? clojure.lang.IExceptionInfo e))
     (is (= 11000 (:code (ex-data e))))
     (is (string? (:message (ex-data e))))
     (is (= 11000 (:code (first (:write-errors (ex-data e))))))))

@@ -98,7 +98,12 @@ public final class HttpClient implements AutoCloseable {
      */
     public TlsConfig tls;
 
-    /** Sets {@link #tls}. */
+    /**
+     * Sets {@link #tls}.
+     *
+     * @param t the TLS configuration, or null to verify servers against the JDK's trust store
+     * @return these options
+     */
     public Options tls(TlsConfig t) {
       tls = t;
       return this;

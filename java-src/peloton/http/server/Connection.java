@@ -750,8 +750,26 @@ final class Connection implements Reactor.IoHandler, BodySink {
     queued += len;
   }
 
+  /** Writes a length in decimal straight into the output buffer (no String per response). */
   private void putLong(long v) {
-    putAscii(Long.toString(v));
+    if (v < 0) {
+      putAscii(Long.toString(v)); // never a length; kept simple
+      return;
+    }
+    int digits = 1;
+    for (long x = v; x >= 10; x /= 10) {
+      digits++;
+    }
+    ByteBuffer a = accFor(digits);
+    byte[] arr = a.array();
+    int p = a.arrayOffset() + a.position() + digits;
+    long x = v;
+    do {
+      arr[--p] = (byte) ('0' + (int) (x % 10));
+      x /= 10;
+    } while (x != 0);
+    a.position(a.position() + digits);
+    queued += digits;
   }
 
   private ByteBuffer accFor(int len) {

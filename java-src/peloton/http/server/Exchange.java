@@ -47,8 +47,9 @@ public final class Exchange {
   int status = 200;
   String message;
   String contentType;
-  String[] headerNames = new String[4];
-  String[] headerValues = new String[4];
+  private static final String[] NO_HEADERS = new String[0];
+  String[] headerNames = NO_HEADERS; // allocated by the first header: most answers set none
+  String[] headerValues = NO_HEADERS;
   int headerCount;
   private Object responseBody; // byte[] or ByteBuffer
   boolean keepAlive;
@@ -295,12 +296,20 @@ public final class Exchange {
     return conn.localAddress();
   }
 
-  /** True when the request came over TLS (https). */
+  /**
+   * Whether the request came over TLS (https).
+   *
+   * @return true for https, false for plain http
+   */
   public boolean isSecure() {
     return conn.t.isSecure();
   }
 
-  /** The TLS session of an https request (protocol, cipher, client certificates), else null. */
+  /**
+   * The TLS session of an https request (protocol, cipher, client certificates).
+   *
+   * @return the session, or null for plain http
+   */
   public javax.net.ssl.SSLSession tlsSession() {
     return conn.t.session();
   }
@@ -417,8 +426,8 @@ public final class Exchange {
 
   private Exchange appendHeader(String name, String value) {
     if (headerCount == headerNames.length) {
-      headerNames = Arrays.copyOf(headerNames, headerCount * 2);
-      headerValues = Arrays.copyOf(headerValues, headerCount * 2);
+      headerNames = Arrays.copyOf(headerNames, Math.max(4, headerCount * 2));
+      headerValues = Arrays.copyOf(headerValues, Math.max(4, headerCount * 2));
     }
     headerNames[headerCount] = name;
     headerValues[headerCount++] = value;
@@ -788,6 +797,10 @@ public final class Exchange {
      * selection key (it has no interest ops: attach a handler of your own and set the ops) and
      * the bytes the client sent after the request head; {@code key} is null when the client went
      * away first.
+     *
+     * @param key the channel's selection key, with no interest ops; null when the client left
+     * @param leftover the bytes the client sent after the request head (possibly empty); null
+     *     with a null {@code key}
      */
     void take(java.nio.channels.SelectionKey key, ByteBuffer leftover);
   }
@@ -796,6 +809,8 @@ public final class Exchange {
    * Hands the connection to another protocol after this exchange's answer, as a WebSocket
    * upgrade does: call it before {@link #send()} of the 101. Once the answer is written the
    * server lets go of the channel without closing it and calls {@code to}.
+   *
+   * @param to the protocol to hand the connection to, called once on the reactor thread
    */
   public void detach(Takeover to) {
     if (!onReactor(() -> detach(to))) {

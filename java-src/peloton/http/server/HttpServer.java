@@ -83,7 +83,12 @@ public final class HttpServer {
      */
     public TlsConfig tls;
 
-    /** Sets {@link #tls}. */
+    /**
+     * Sets {@link #tls}.
+     *
+     * @param t the server's TLS configuration (certificate and key), or null for plain http
+     * @return these options
+     */
     public Options tls(TlsConfig t) {
       tls = t;
       return this;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -171,7 +172,15 @@ class MongoClientTest {
     MongoCommandException ce = assertInstanceOf(MongoCommandException.class, e);
     assertEquals(11000, ce.code());
     assertEquals(1, ce.writeErrors().size());
+    assertEquals(0, ce.writeErrors().get(0).index());
+    assertEquals(11000, ce.writeErrors().get(0).code());
+    assertTrue(ce.writeErrors().get(0).message().contains("duplicate key"), ce.writeErrors().get(0).message());
+    // Clojure's view: ex-data with the keys the Clojure API has always had.
     assertEquals(11000L, ce.getData().valAt(k("code")));
+    assertEquals(ce.errorMessage(), ce.getData().valAt(k("message")));
+    Map<?, ?> we = (Map<?, ?>) ((List<?>) ce.getData().valAt(k("write-errors"))).get(0);
+    assertEquals(11000L, ((Number) we.get(k("code"))).longValue());
+    assertSame(ce.getData(), ce.getData());
     // The connection is still good.
     assertEquals(1L, await(client.count("d.users", null)));
   }
@@ -348,9 +357,12 @@ class MongoClientTest {
         awaitError(client.bulkWrite("b.o", ops, true)));
     assertEquals(11000, e.code());
     assertEquals(1, e.writeErrors().size());
-    assertEquals(2L, ((Map<?, ?>) e.writeErrors().get(0)).get(k("index")));
-    assertEquals(1L, e.response().get(k("nInserted")));
-    assertEquals(List.of(1L), new ArrayList<>(((Map<?, ?>) e.response().get(k("insertedIds"))).keySet()));
+    assertEquals(2, e.writeErrors().get(0).index());
+    assertEquals(1L, e.response().get("nInserted"));
+    assertEquals(List.of("1"), new ArrayList<>(e.response().get("insertedIds", Document.class).keySet()));
+    Map<?, ?> data = (Map<?, ?>) e.getData();
+    assertEquals(1L, ((Map<?, ?>) data.get(k("response"))).get(k("nInserted")));
+    assertEquals(List.of(1L), new ArrayList<>(((Map<?, ?>) ((Map<?, ?>) data.get(k("response"))).get(k("insertedIds"))).keySet()));
     MongoCollection<Document> c = driver.getDatabase("b").getCollection("o");
     assertEquals(2L, c.countDocuments());
     assertNull(c.find(new Document("_id", 3L)).first());
@@ -369,15 +381,20 @@ class MongoClientTest {
         BulkOp.insert(doc(k("_id"), 6L)));
     MongoCommandException e = assertInstanceOf(MongoCommandException.class,
         awaitError(client.bulkWrite("b.u", ops, false)));
-    List<Object> idx = new ArrayList<>();
-    for (Object we : e.writeErrors()) {
-      idx.add(((Map<?, ?>) we).get(k("index")));
-      assertEquals(11000L, ((Number) ((Map<?, ?>) we).get(k("code"))).longValue());
+    List<Integer> idx = new ArrayList<>();
+    for (WriteError we : e.writeErrors()) {
+      idx.add(we.index());
+      assertEquals(11000, we.code());
     }
-    assertEquals(List.of(1L, 4L), idx);
-    assertEquals(3L, e.response().get(k("nInserted")));
-    assertEquals(1L, e.response().get(k("nModified")));
-    assertEquals(List.of(0L, 2L, 5L), new ArrayList<>(((Map<?, ?>) e.response().get(k("insertedIds"))).keySet()));
+    assertEquals(List.of(1, 4), idx);
+    List<Object> rawIdx = new ArrayList<>();
+    for (Object we : (List<?>) e.getData().valAt(k("write-errors"))) {
+      rawIdx.add(((Map<?, ?>) we).get(k("index")));
+    }
+    assertEquals(List.of(1L, 4L), rawIdx);
+    assertEquals(3L, e.response().get("nInserted"));
+    assertEquals(1L, e.response().get("nModified"));
+    assertEquals(List.of("0", "2", "5"), new ArrayList<>(e.response().get("insertedIds", Document.class).keySet()));
     MongoCollection<Document> c = driver.getDatabase("b").getCollection("u");
     assertEquals(5L, c.countDocuments());
     assertEquals(1, c.find(new Document("_id", 1L)).first().getLong("x"));
@@ -392,8 +409,8 @@ class MongoClientTest {
     MongoCommandException e = assertInstanceOf(MongoCommandException.class,
         awaitError(client.bulkWrite("b.big", ops, true)));
     // The duplicate is in the third batch of 1,000: its index counts from the start of the list.
-    assertEquals(2200L, ((Map<?, ?>) e.writeErrors().get(0)).get(k("index")));
-    assertEquals(2200L, e.response().get(k("nInserted")));
+    assertEquals(2200, e.writeErrors().get(0).index());
+    assertEquals(2200L, e.response().get("nInserted"));
     assertEquals(2200L, driver.getDatabase("b").getCollection("big").countDocuments());
   }
 }

@@ -423,7 +423,11 @@ class HttpClientTest {
     HttpClient.Options o = new HttpClient.Options().group(group);
     o.maxBody = 3;
     client = new HttpClient(o);
-    awaitError(client.get(peloton("/")), HttpClientException.Kind.TOO_LARGE);
+    HttpClientException e = awaitError(client.get(peloton("/")), HttpClientException.Kind.TOO_LARGE);
+    // Clojure's ex-data names the kind with the keyword the Clojure API documents.
+    assertEquals(clojure.lang.Keyword.intern("too-large"), e.getData().valAt(clojure.lang.Keyword.intern("kind")));
+    assertEquals(peloton("/"), e.getData().valAt(clojure.lang.Keyword.intern("url")));
+    assertEquals(2, e.getData().count(), "no :reason outside TLS");
   }
 
   @Test
