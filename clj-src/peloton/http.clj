@@ -28,6 +28,7 @@
   Times (`:timeout`, `:connect-timeout`, `:idle-timeout`) are in seconds,
   fractions allowed, as everywhere in `peloton.reactor` and `peloton.httpd`."
   (:require [peloton.options :as options]
+            [peloton.tls :as tls]
             [peloton.ws :as ws])
   (:import (java.nio.charset StandardCharsets)
            (java.util LinkedHashMap Map)
@@ -35,14 +36,15 @@
            (peloton.fut Fut)
            (peloton.http.client ClientRequest ClientResponse HttpClient HttpClient$Options)
            (peloton.reactor ReactorGroup)
-           (peloton.transport TlsConfig TlsConfig$ClientOptions)
-           (javax.net.ssl SSLContext)))
+           (peloton.sse EventStreamClient ServerSentEvent)))
 
 (set! *warn-on-reflection* true)
 
 (def client-options
   "The options of `client`, as a `peloton.options` spec (key ->
-  `[predicate what-it-expects]`); any other key is refused."
+  `[predicate what-it-expects]`); any other key is refused. The TLS keys are
+  `peloton.tls/client-spec`, shared with `websocket!`."
+  (merge
   {:reactors [#(instance? ReactorGroup %) "a peloton.reactor.ReactorGroup"]
    :connect-timeout [options/pos-num? "a positive number of seconds"]
    :timeout [options/pos-num? "a positive number of seconds"]
@@ -51,34 +53,8 @@
    :max-waiters [nat-int? "a non-negative integer (queued requests per host)"]
    :max-redirects [nat-int? "a non-negative integer"]
    :max-body [nat-int? "a non-negative integer (bytes)"]
-   :user-agent [string? "a string"]
-   :ca-cert [string? "the path of a PEM file of CA certificates"]
-   :client-cert [string? "the path of a PEM client certificate (chain)"]
-   :client-key [string? "the path of the client certificate's PEM private key"]
-   :client-key-password [string? "the password of an encrypted :client-key"]
-   :insecure? [boolean? "true or false"]
-   :tls [#(or (instance? TlsConfig %) (instance? SSLContext %))
-         "a peloton.transport.TlsConfig or a javax.net.ssl.SSLContext"]})
-
-(defn- tls-config
-  "The TlsConfig for the client options, or nil for the default (JDK trust store)."
-  ^TlsConfig [opts]
-  (let [{:keys [ca-cert client-cert client-key client-key-password insecure? tls]} opts]
-    (cond
-      (instance? TlsConfig tls) tls
-      (instance? SSLContext tls) (.alpn (TlsConfig/client ^SSLContext tls true)
-                                        (into-array String ["http/1.1"]))
-      (or ca-cert client-cert client-key insecure?)
-      (let [o (TlsConfig$ClientOptions.)]
-        (when (and insecure? ca-cert)
-          (throw (IllegalArgumentException.
-                  "client: :insecure? true checks nothing, so :ca-cert makes no sense with it")))
-        (set! (.caCert o) ^String ca-cert)
-        (set! (.clientCert o) ^String client-cert)
-        (set! (.clientKey o) ^String client-key)
-        (set! (.clientKeyPassword o) ^String client-key-password)
-        (when insecure? (.insecure o))
-        (.alpn (TlsConfig/client o) (into-array String ["http/1.1"]))))))
+   :user-agent [string? "a string"]}
+  tls/client-spec))
 
 (defn client
   "Makes a client with its own connection pools. Times are in seconds.
@@ -111,7 +87,7 @@
      (when-let [n (:max-redirects opts)] (set! (.maxRedirects o) (int n)))
      (when-let [n (:max-body opts)] (set! (.maxBody o) (long n)))
      (when-let [ua (:user-agent opts)] (set! (.userAgent o) ^String ua))
-     (set! (.tls o) (tls-config opts))
+     (set! (.tls o) (tls/client-config "client" opts))
      (HttpClient. o))))
 
 (defn close-client!
@@ -215,17 +191,59 @@
   (request! url (assoc opts :method :post)))
 
 (defn websocket!
-  "Opens a WebSocket to `url` (\"ws://host[:port]/path\") and answers a fut of
-  the socket (see `peloton.ws`: `send!`, `close!` ...). `listener` is a map of
-  `:on-open` `:on-message` `:on-ping` `:on-pong` `:on-error` `:on-close`
-  functions, a Ring Listener, or nil for a socket read and written through the
-  streams `(peloton.ws/in s)` and `(peloton.ws/out s)`. Options, as a map or as
-  keyword arguments: `:headers`, `:subprotocols`, `:compression?` (true:
-  offer permessage-deflate), `:handshake-timeout` (10 s), and the limits of
-  `peloton.ws`. Failures fail the fut with ex-data `{:kind k :url u}`, `k` one
-  of `:refused`, `:reset`, `:timeout`, `:handshake` (with the refusal's
+  "Opens a WebSocket to `url` (\"ws://host[:port]/path\", or \"wss://...\" over
+  TLS) and answers a fut of the socket (see `peloton.ws`: `send!`, `close!`
+  ...). `listener` is a map of `:on-open` `:on-message` `:on-ping` `:on-pong`
+  `:on-error` `:on-close` functions, a Ring Listener, or nil for a socket read
+  and written through the streams `(peloton.ws/in s)` and `(peloton.ws/out s)`.
+  Options, as a map or as keyword arguments: `:headers`, `:subprotocols`,
+  `:compression?` (true: offer permessage-deflate), `:handshake-timeout` (10 s),
+  the limits of `peloton.ws`, and for `wss://` the TLS options of `client`
+  (`:ca-cert`, `:client-cert`, `:client-key`, `:client-key-password`,
+  `:insecure?`, `:tls`; by default certificates are verified against the JDK's
+  trust store and the host name is checked). Failures fail the fut with ex-data
+  `{:kind k :url u}`, `k` one of `:refused`, `:reset`, `:timeout`, `:tls` (with
+  `:reason`, e.g. \"untrusted certificate\"), `:handshake` (with the refusal's
   `:status`) or `:malformed`."
   [url listener & opts]
   (ws/connect! url listener (if (map? (first opts))
                               (first opts)
                               (options/kv-map "websocket!" opts))))
+
+(def ^:private events-options
+  (assoc (dissoc request-options :as)
+         :last-event-id [string? "the id of the last event seen (sent as Last-Event-ID)"]
+         :max-line [pos-int? "the longest line accepted, in bytes"]
+         :capacity [pos-int? "how many events wait in the stream, a positive count"]))
+
+(defn- event->map [^ServerSentEvent e]
+  (cond-> {:event (.event e) :data (.data e) :id (.id e)}
+    (>= (.retry e) 0) (assoc :retry (.retry e))))
+
+(defn events!
+  "Opens a Server-Sent Events stream (`text/event-stream`) at `url` and answers
+  a fut of a `peloton.stream` of event maps `{:event \"message\" :data \"...\"
+  :id \"...\"}` (`:retry` in ms when the server set one), read as the HTML
+  standard says: multi-line data joined with \\n, ids carried over to later
+  events, comments skipped. The stream ends when the server ends the response
+  and fails when the connection breaks; cancelling it lets the connection go
+  (at the server's next data). While it is full (`:capacity` events, 16) nothing more is read.
+  Options: those of `request!` (`:headers`, `:client`, and `:timeout`, which
+  bounds the whole stream, so give a long one), `:last-event-id` (sent as
+  `Last-Event-ID`, to resume), `:max-line` (1 MiB: a longer line fails the
+  stream). An answer that is not a 200 event stream fails the fut with ex-data
+  `{:kind :not-event-stream :status s :content-type t :url u}`; other failures
+  are those of `request!`."
+  [url & {:as opts}]
+  (try
+    (options/check! "events!" events-options opts)
+    (let [^HttpClient c (or (:client opts) @default-client)
+          req (->request url (dissoc opts :last-event-id :max-line :capacity))
+          _ (when-let [id (:last-event-id opts)] (.header req "Last-Event-ID" ^String id))
+          capacity (int (or (:capacity opts) 16))]
+      (EventStreamClient/open c req
+                              (int (or (:max-line opts) EventStreamClient/DEFAULT_MAX_LINE_BYTES))
+                              capacity
+                              (reify Function (apply [_ e] (event->map e)))))
+    (catch IllegalArgumentException e
+      (Fut/failed e))))

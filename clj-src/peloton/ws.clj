@@ -38,7 +38,8 @@
   buffer), and on the server `:protocol` (the subprotocol to answer, only if the
   client offered it)."
   (:require [clojure.tools.logging :as log]
-            [peloton.options :as options])
+            [peloton.options :as options]
+            [peloton.tls :as tls])
   (:import (java.nio ByteBuffer)
            (java.nio.charset StandardCharsets)
            (java.util List)
@@ -187,11 +188,12 @@
   (assoc common-spec :protocol [string? "a subprotocol name string"]))
 
 (def ^:private client-spec
-  (assoc common-spec
-         :headers [map? "a map of header names to values"]
-         :subprotocols [#(and (sequential? %) (every? string? %)) "a sequence of strings"]
-         :handshake-timeout [#(and (number? %) (>= % 0)) "seconds"]
-         :reactor [#(instance? Reactor %) "a peloton.reactor.Reactor"]))
+  (merge (assoc common-spec
+                :headers [map? "a map of header names to values"]
+                :subprotocols [#(and (sequential? %) (every? string? %)) "a sequence of strings"]
+                :handshake-timeout [#(and (number? %) (>= % 0)) "seconds"]
+                :reactor [#(instance? Reactor %) "a peloton.reactor.Reactor"])
+         tls/client-spec))
 
 (defn- ->options ^WebSocketOptions [opts]
   (let [o (WebSocketOptions.)
@@ -236,14 +238,19 @@
 ;; ---- client ----
 
 (defn connect!
-  "Opens a client WebSocket to `url` (\"ws://host[:port]/path\") and answers a
-  fut of the socket, once open. `listener` as for `upgrade!` (nil for
-  streams). Options: those of the namespace doc, and `:headers` (a map, e.g.
-  Origin or Authorization), `:subprotocols` (offered in order; the agreed one is
-  `(subprotocol socket)`), `:handshake-timeout` (10 s), `:reactor`. Failures fail
-  the fut with ex-data `{:kind k :url u}`, `k` one of `:refused`, `:reset`,
-  `:timeout`, `:handshake` (another status than 101, with `:status`) or
-  `:malformed`."
+  "Opens a client WebSocket to `url` (\"ws://host[:port]/path\" or
+  \"wss://...\" over TLS) and answers a fut of the socket, once open. `listener`
+  as for `upgrade!` (nil for streams). Options: those of the namespace doc, and
+  `:headers` (a map, e.g. Origin or Authorization), `:subprotocols` (offered in
+  order; the agreed one is `(subprotocol socket)`), `:handshake-timeout` (10 s:
+  connect, TLS and the 101), `:reactor`, and for `wss://` the HTTP client's TLS
+  options (see `peloton.http/client`): `:ca-cert`, `:client-cert`,
+  `:client-key`, `:client-key-password`, `:insecure?`, `:tls`; by default the
+  server's certificate is checked against the JDK's trust store and its name
+  against the host, and SNI is sent. Failures fail the fut with ex-data `{:kind
+  k :url u}`, `k` one of `:refused`, `:reset`, `:timeout`, `:tls` (with
+  `:reason` in words, e.g. \"untrusted certificate\"), `:handshake` (another
+  status than 101, with `:status`) or `:malformed`."
   ([url listener] (connect! url listener {}))
   ([url listener opts]
    (try
@@ -252,6 +259,7 @@
        (doseq [[k v] (:headers opts)] (.header req (name k) (str v)))
        (when-let [ps (:subprotocols opts)] (.subprotocols req ^List (vec ps)))
        (when-let [r (:reactor opts)] (.reactor req ^Reactor r))
+       (when-let [t (tls/client-config "websocket!" opts)] (.tls req t))
        (.options req (->options opts))
        (WebSocketClient/connect req (->listener listener (:capacity opts))))
      (catch IllegalArgumentException e

@@ -425,6 +425,26 @@ public final class Reactor implements Executor {
   }
 
   /**
+   * Turns {@code op} on or off in {@code key}'s interest set, touching the key only when that
+   * changes it (each change costs a selector update) and doing nothing on a null or cancelled key,
+   * so a protocol may call it freely while its connection closes. Call it on the reactor thread.
+   *
+   * @param key the channel's selection key, or null
+   * @param op one {@link SelectionKey} operation, such as {@code OP_READ}
+   * @param on whether the reactor should watch for {@code op}
+   */
+  public static void setInterest(SelectionKey key, int op, boolean on) {
+    if (key == null || !key.isValid()) {
+      return;
+    }
+    int ops = key.interestOps();
+    int next = on ? ops | op : ops & ~op;
+    if (next != ops) {
+      key.interestOps(next);
+    }
+  }
+
+  /**
    * Calls {@code callback} on the reactor thread each time {@code channel} is ready for {@code op}
    * (one of {@link SelectionKey}'s OP_ constants), or only the next time when {@code once}. Replaces
    * an earlier callback for the same op. Safe from any thread.

@@ -50,6 +50,7 @@ public final class EventStream {
         .setHeader("X-Accel-Buffering", "no"); // nginx: do not buffer
     ex.startChunked();
     ex.flush();
+    ex.onServerStop(es::close); // a stopping server ends the stream cleanly, not at its deadline
     if (heartbeatMillis > 0) {
       es.scheduleHeartbeat();
     }

@@ -1,11 +1,13 @@
 package peloton.websocket;
 
 import peloton.fut.PelotonException;
+import peloton.transport.TlsException;
 
 /**
  * Why a WebSocket handshake failed; {@link #kind()} says which way, as the HTTP client's
  * exceptions do. It is also a Clojure {@code ex-info} (see {@link PelotonException}): {@code
- * (ex-data e)} answers {@code {:kind :handshake, :url "ws://...", :status 403}}.
+ * (ex-data e)} answers {@code {:kind :handshake, :url "ws://...", :status 403}}, or for a TLS
+ * failure {@code {:kind :tls, :url "wss://...", :reason "untrusted certificate"}}.
  */
 public final class WebSocketException extends PelotonException {
   private static final long serialVersionUID = 1L;
@@ -18,6 +20,11 @@ public final class WebSocketException extends PelotonException {
     RESET,
     /** The handshake took longer than its timeout. */
     TIMEOUT,
+    /**
+     * The TLS handshake of a {@code wss://} connection failed: an untrusted, expired or
+     * wrong-host certificate, no protocol in common... ({@link WebSocketException#tlsReason()}).
+     */
+    TLS,
     /** The answer was not HTTP, or broke the WebSocket handshake rules. */
     MALFORMED,
     /** The server (or, server side, this end) refused the handshake with an HTTP status. */
@@ -30,6 +37,8 @@ public final class WebSocketException extends PelotonException {
   private final String url;
   /** The HTTP status of a refusal, else 0. */
   private final int status;
+  /** Why TLS failed, for kind TLS; else null. */
+  private final TlsException.Reason tlsReason;
 
   /**
    * A failed handshake with no underlying cause.
@@ -57,6 +66,16 @@ public final class WebSocketException extends PelotonException {
     this.kind = kind;
     this.url = url;
     this.status = status;
+    this.tlsReason = cause instanceof TlsException ? ((TlsException) cause).reason() : null;
+  }
+
+  /**
+   * Why TLS failed.
+   *
+   * @return the reason, for kind {@link Kind#TLS} (when the cause is a TlsException); else null
+   */
+  public TlsException.Reason tlsReason() {
+    return tlsReason;
   }
 
   /**
@@ -87,9 +106,10 @@ public final class WebSocketException extends PelotonException {
     return status;
   }
 
-  /** {@code :kind}, {@code :url}, and {@code :status} for a refusal. */
+  /** {@code :kind}, {@code :url}, {@code :status} for a refusal, {@code :reason} for TLS. */
   @Override
   protected Object[] exData() {
-    return new Object[] {"kind", kind, "url", url, "status", status == 0 ? null : status};
+    return new Object[] {"kind", kind, "url", url, "status", status == 0 ? null : status,
+        "reason", tlsReason == null ? null : tlsReason.words()};
   }
 }

@@ -109,15 +109,15 @@ public final class WebSocketUpgrade {
     if (deflate != null) {
       ex.setHeader("Sec-WebSocket-Extensions", deflate.response);
     }
-    ex.detach((key, leftover) -> {
+    ex.detach((transport, key, leftover) -> {
       if (key == null) {
         result.fail(new WebSocketException(WebSocketException.Kind.RESET, ex.uri(), 0,
             "the connection closed before the upgrade"));
-        return;
+        return null;
       }
-      WsConnection ws = new WsConnection(ex.reactor(),
-          Transport.plain((java.nio.channels.SocketChannel) key.channel()), false, options,
-          listener, deflate, proto);
+      // The connection's own transport: an upgraded HTTPS connection goes on as wss.
+      WsConnection ws = new WsConnection(ex.reactor(), transport, false, options, listener,
+          deflate, proto);
       try {
         ws.start(key, null, leftover);
         result.deliver(ws);
@@ -125,6 +125,7 @@ public final class WebSocketUpgrade {
         ws.abort();
         result.fail(e);
       }
+      return ws;
     });
     ex.send();
     return result;

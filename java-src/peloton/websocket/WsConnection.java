@@ -10,15 +10,20 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import peloton.fut.Fut;
+import peloton.http.server.Exchange;
 import peloton.reactor.Reactor;
 import peloton.reactor.Timer;
+import peloton.transport.Transport;
 
 /**
  * A WebSocket connection on its reactor: the frame reader on the input side, a queue of encoded
- * frames on the output side, the close handshake, and the timers. Everything runs on the reactor
- * thread; the public methods hop there.
+ * frames on the output side, the close handshake, and the timers. Bytes go through a {@link
+ * Transport}, so ws:// and wss:// differ only in the transport given. Everything runs on the
+ * reactor thread; the public methods hop there. On the server side it is also what the HTTP
+ * server ends, with 1001 Going Away, when it stops.
  */
-final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Handler {
+final class WsConnection
+    implements WebSocket, Reactor.IoHandler, FrameReader.Handler, Exchange.Detached {
   private static final Logger log = LoggerFactory.getLogger(WsConnection.class);
   private static final ThreadLocal<ByteBuffer> READ_BUFFER =
       ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
@@ -54,6 +59,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
   private final Fut<Integer> closedFut = new Fut<>();
 
   private boolean feeding;
+  private boolean processing; // inside process(): its caller keeps what is left of the input
   private boolean listenerWait;
   private boolean outputFull;
   private ByteBuffer held;
@@ -111,6 +117,8 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
       copy.put(leftover).flip();
       held = copy;
       reactor.submit(this::resume);
+    } else if (transport.hasBufferedInput()) {
+      reactor.submit(this::readBuffered); // TLS decrypted more than the handshake's buffer held
     }
     flush();
   }
@@ -157,6 +165,16 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
       held = ByteBuffer.allocate(in.remaining());
       held.put(in).flip();
       setRead(false);
+    } else if (state != CLOSED && transport.hasBufferedInput()) {
+      // TLS holds decrypted bytes the selector knows nothing of: read them on the next turn.
+      reactor.submit(this::readBuffered);
+    }
+  }
+
+  private void readBuffered() {
+    if (state != CLOSED && held == null && !listenerWait && !outputFull
+        && transport.hasBufferedInput()) {
+      onReadable();
     }
   }
 
@@ -165,6 +183,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
       in.position(in.limit()); // after a close frame nothing more is read
       return;
     }
+    processing = true;
     feeding = true;
     try {
       reader.feed(in);
@@ -177,7 +196,24 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
     if (reader.isDone()) {
       in.position(in.limit());
     }
-    flush();
+    try {
+      flush();
+    } finally {
+      processing = false;
+    }
+  }
+
+  /**
+   * Goes on reading once a wait ended. A wait that ends inside process() (the send a listener
+   * waits on left at once in its flush) must not resume there: the caller has not yet kept the
+   * rest of its input, which would then be stranded; the next turn of the loop goes on instead.
+   */
+  private void resumeSoon() {
+    if (processing) {
+      reactor.submit(this::resume);
+    } else {
+      resume();
+    }
   }
 
   /** Goes on with held input and reading once nothing holds us back. */
@@ -196,6 +232,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
     }
     if (state != CLOSED) {
       setRead(true);
+      readBuffered();
     }
   }
 
@@ -236,7 +273,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
     setRead(false);
     f.onComplete((v, e) -> reactor.dispatch(() -> {
       listenerWait = false;
-      resume();
+      resumeSoon();
     }));
   }
 
@@ -398,6 +435,16 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
     reactor.dispatch(this::finish);
   }
 
+  /** The HTTP server that upgraded this connection stops: 1001, bounded by the close timeout. */
+  @Override
+  public void goingAway() {
+    reactor.dispatch(() -> {
+      if (state == OPEN && !closeSent) {
+        close(GOING_AWAY, "server stopping");
+      }
+    });
+  }
+
   private Fut<Boolean> onReactor(java.util.function.Supplier<Fut<Boolean>> action) {
     if (reactor.inReactorThread()) {
       return action.get();
@@ -491,7 +538,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
       return;
     }
     try {
-      while (!outq.isEmpty()) {
+      while (transport.flush() && !outq.isEmpty()) {
         if (gather == null) {
           gather = new ByteBuffer[16];
         }
@@ -523,10 +570,11 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
       finish();
       return;
     }
-    while (!waiters.isEmpty() && waiters.peek().end <= written) {
+    boolean drained = !transport.hasPendingOutput(); // TLS may hold encrypted bytes still
+    while (drained && !waiters.isEmpty() && waiters.peek().end <= written) {
       waiters.poll().fut.deliver(Boolean.TRUE);
     }
-    if (outq.isEmpty()) {
+    if (outq.isEmpty() && drained) {
       gather = null;
       setWrite(false);
       if (closeAfterFlush) {
@@ -539,7 +587,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
     if (outputFull && enqueued - written <= options.lowWaterMark) {
       outputFull = false;
       if (!feeding) {
-        resume();
+        resumeSoon();
       }
     }
   }
@@ -556,14 +604,7 @@ final class WsConnection implements WebSocket, Reactor.IoHandler, FrameReader.Ha
   }
 
   private void setInterest(int op, boolean on) {
-    if (key == null || !key.isValid()) {
-      return;
-    }
-    int ops = key.interestOps();
-    int next = on ? ops | op : ops & ~op;
-    if (next != ops) {
-      key.interestOps(next);
-    }
+    Reactor.setInterest(key, op, on);
   }
 
   // ---- timers and the end ----

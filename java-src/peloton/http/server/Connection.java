@@ -927,25 +927,20 @@ final class Connection implements Reactor.IoHandler, BodySink {
       unregisteredOps = on ? unregisteredOps | op : unregisteredOps & ~op;
       return;
     }
-    if (!key.isValid()) {
-      return;
-    }
-    int ops = key.interestOps();
-    int next = on ? ops | op : ops & ~op;
-    if (next != ops) {
-      key.interestOps(next);
-    }
+    Reactor.setInterest(key, op, on);
   }
 
   /** What takes a connection's channel over after a protocol upgrade (see {@link #handOver}). */
   interface Taker {
     /**
-     * Called on the reactor thread once the upgrade answer is written: the channel (still
-     * registered, with no interest ops: attach a new {@link Reactor.IoHandler} to {@code key}
-     * and set the ops it wants), and the bytes the client sent after the upgrade request
-     * (read mode, possibly empty).
+     * Called on the reactor thread once the upgrade answer is written: the connection's transport
+     * (plain or TLS, with its session and any bytes it holds), its key (still registered, with no
+     * interest ops: attach a new {@link Reactor.IoHandler} to {@code key} and set the ops it
+     * wants), and the bytes the client sent after the upgrade request (read mode, possibly
+     * empty). Answers what the server ends when it stops, or null; all nulls when the client
+     * went away first.
      */
-    void take(SocketChannel ch, SelectionKey key, ByteBuffer leftover);
+    Exchange.Detached take(Transport t, SelectionKey key, ByteBuffer leftover);
   }
 
   private Taker taker;
@@ -953,7 +948,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
   /**
    * Hands the channel over to another protocol (WebSocket after a 101) once the current
    * exchange's answer is complete and written: this connection then stops reading, forgets the
-   * channel without closing it, leaves the server's books and gives {@code t} the channel, its
+   * channel without closing it, leaves the server's books and gives {@code t} the transport, its
    * key and what was read past the request. If the client goes away first, {@code t} gets nulls.
    * Call on the reactor thread, before the answer completes.
    */
@@ -962,7 +957,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
   }
 
   private void finishHandOver() {
-    Taker t = taker;
+    Taker tk = taker;
     taker = null;
     ByteBuffer rest = pending != null ? pending : ByteBuffer.allocate(0);
     pending = null;
@@ -978,11 +973,21 @@ final class Connection implements Reactor.IoHandler, BodySink {
       try {
         key = reactor.register(ch, 0, this);
       } catch (ClosedChannelException e) {
-        t.take(null, null, null);
+        tk.take(null, null, null);
         return;
       }
     }
-    t.take(ch, key, rest);
+    Exchange.Detached d = tk.take(t, key, rest);
+    if (d != null) {
+      server.track(rs, d);
+    }
+  }
+
+  /** The server stops: a long-lived answer (an event stream) is asked to end now. */
+  void serverStopping() {
+    if (exchange != null) {
+      exchange.serverStopping();
+    }
   }
 
   /** Closes the socket and releases everything; the current exchange becomes finished. */

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SelectionKey;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,6 +21,7 @@ import peloton.fut.Stream;
 import peloton.http.ChunkInputStream;
 import peloton.http.Forms;
 import peloton.http.Headers;
+import peloton.transport.Transport;
 
 /**
  * One request and its response: what a {@link HttpHandler} gets (the {@code conn} of the Clojure
@@ -61,6 +63,7 @@ public final class Exchange {
   long declaredLength = -1;
   long written;
   private volatile boolean finished;
+  private Runnable stopHook; // reactor thread only: see onServerStop
   boolean timedOut; // answered 503 at the response timeout: a later answer is dropped
   private volatile String route;
 
@@ -793,16 +796,40 @@ public final class Exchange {
   @FunctionalInterface
   public interface Takeover {
     /**
-     * Called on the reactor thread once the answer (the 101) is written, with the channel's
-     * selection key (it has no interest ops: attach a handler of your own and set the ops) and
-     * the bytes the client sent after the request head; {@code key} is null when the client went
-     * away first.
+     * Called on the reactor thread once the answer (the 101) is written, with the connection's
+     * transport (plain or TLS: read and write through it, never the raw channel, so an HTTPS
+     * connection goes on encrypted), the channel's selection key (it has no interest ops: attach
+     * a handler of your own and set the ops) and the bytes the client sent after the request head;
+     * {@code transport} and {@code key} are null when the client went away first.
      *
-     * @param key the channel's selection key, with no interest ops; null when the client left
-     * @param leftover the bytes the client sent after the request head (possibly empty); null
-     *     with a null {@code key}
+     * @param transport the connection's transport, or null
+     * @param key the channel's selection key, or null
+     * @param leftover bytes read past the request head (read mode), or null
+     * @return what the server should end when it stops (see {@link Detached}), or null
      */
-    void take(java.nio.channels.SelectionKey key, ByteBuffer leftover);
+    Detached take(Transport transport, SelectionKey key, ByteBuffer leftover);
+  }
+
+  /**
+   * A protocol a connection was handed to by {@link #detach} (a WebSocket): the server no longer
+   * owns the connection, but still ends it when it stops, so a stop closes everything it served.
+   */
+  public interface Detached {
+    /**
+     * The server stops: begin a clean end (a WebSocket sends 1001 Going Away). Called on the
+     * reactor thread; the end must be bounded in time.
+     */
+    void goingAway();
+
+    /** The server's grace period is over: close the connection now. Called on the reactor thread. */
+    void abort();
+
+    /**
+     * A fut that completes once the connection is closed.
+     *
+     * @return the fut
+     */
+    Fut<?> closed();
   }
 
   /**
@@ -817,10 +844,42 @@ public final class Exchange {
       return;
     }
     if (finished) {
-      to.take(null, null);
+      to.take(null, null, null);
       return;
     }
-    conn.handOver((ch, key, rest) -> to.take(key, rest));
+    conn.handOver(to::take);
+  }
+
+  /**
+   * Runs {@code r} on the reactor thread when the server begins to stop while this answer is
+   * still going (at once if it is stopping already): a long-lived answer such as an event stream
+   * ends itself there instead of being cut at the end of the grace period.
+   *
+   * @param r what ends the answer
+   */
+  public void onServerStop(Runnable r) {
+    if (!onReactor(() -> onServerStop(r))) {
+      return;
+    }
+    if (finished) {
+      return;
+    }
+    stopHook = r;
+    if (conn.server.draining) {
+      serverStopping();
+    }
+  }
+
+  void serverStopping() {
+    Runnable r = stopHook;
+    stopHook = null;
+    if (r != null && !finished) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        log.warn("ending {} {} as the server stops failed", request.method(), request.target(), e);
+      }
+    }
   }
 
   boolean bodyAllowed() {

@@ -15,6 +15,7 @@ import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -185,6 +186,8 @@ public final class HttpServer {
     final ByteBuffer[] gather = new ByteBuffer[16];
     private final ArrayDeque<ByteBuffer> pool = new ArrayDeque<>();
     final ArrayList<Connection> connections = new ArrayList<>();
+    // Connections handed to another protocol (WebSockets): not ours, but ended when we stop.
+    final HashSet<Exchange.Detached> detached = new HashSet<>();
     ServerSocketChannel listener;
     SelectionKey listenerKey;
     Timer sweep;
@@ -620,7 +623,10 @@ public final class HttpServer {
   /**
    * Stops accepting at once, lets in-flight responses finish for up to {@code grace}, closes idle
    * and remaining connections, then stops the reactors. Answers a fut completed when all is
-   * closed; safe to call more than once.
+   * closed; safe to call more than once. What outlives a request is ended at once rather than
+   * waited for: event streams ({@link Exchange#onServerStop}) finish their response, and the
+   * WebSockets this server upgraded get a 1001 Going Away close, each cut after its close timeout
+   * or at the end of {@code grace}, whichever comes first.
    *
    * @param grace how long in-flight responses may take to finish
    * @param unit the unit of {@code grace}
@@ -655,7 +661,7 @@ public final class HttpServer {
           }
           Connection.closeQuietly(rs.listener);
         }
-        drain(rs, deadline, f);
+        drain(rs, deadline, f, true);
       });
     }
     // Async: the last drain completes on a reactor thread, which must not wait for itself.
@@ -672,24 +678,49 @@ public final class HttpServer {
     return Fut.from(done);
   }
 
-  private void drain(ReactorState rs, long deadline, CompletableFuture<Void> f) {
+  /** Keeps {@code d} (a connection upgraded on {@code rs}'s reactor) until it closes. */
+  void track(ReactorState rs, Exchange.Detached d) {
+    rs.detached.add(d);
+    d.closed().onComplete((v, e) -> rs.reactor.dispatch(() -> rs.detached.remove(d)));
+    if (draining) {
+      d.goingAway();
+    }
+  }
+
+  private void drain(ReactorState rs, long deadline, CompletableFuture<Void> f, boolean first) {
+    if (first) {
+      // Long-lived answers do not end by themselves: event streams finish their response,
+      // WebSockets send 1001 Going Away (each close handshake bounded by its close timeout).
+      for (int i = rs.connections.size() - 1; i >= 0; i--) {
+        if (i < rs.connections.size()) {
+          rs.connections.get(i).serverStopping();
+        }
+      }
+      for (Exchange.Detached d : new ArrayList<>(rs.detached)) {
+        d.goingAway();
+      }
+    }
     long now = System.nanoTime();
     for (int i = rs.connections.size() - 1; i >= 0; i--) {
       if (i < rs.connections.size() && rs.connections.get(i).idleForDrain(now)) {
         rs.connections.get(i).close();
       }
     }
-    if (rs.connections.isEmpty() || System.nanoTime() - deadline >= 0) {
+    if ((rs.connections.isEmpty() && rs.detached.isEmpty()) || System.nanoTime() - deadline >= 0) {
       for (int i = rs.connections.size() - 1; i >= 0; i--) {
         rs.connections.get(i).close();
       }
+      for (Exchange.Detached d : new ArrayList<>(rs.detached)) {
+        d.abort();
+      }
+      rs.detached.clear();
       if (rs.sweep != null) {
         rs.sweep.cancel();
       }
       f.complete(null);
       return;
     }
-    rs.reactor.schedule(20, TimeUnit.MILLISECONDS, () -> drain(rs, deadline, f));
+    rs.reactor.schedule(20, TimeUnit.MILLISECONDS, () -> drain(rs, deadline, f, false));
   }
 
   /** Stops with a grace period of 5 seconds and waits for it. */

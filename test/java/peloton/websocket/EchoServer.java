@@ -25,6 +25,26 @@ public final class EchoServer {
     }
   };
 
+  /** The echo listener that also records each close as {@code code:reason:extensions}. */
+  static WebSocket.Listener recordingCloses(java.util.Queue<String> closes) {
+    return new WebSocket.Listener() {
+      @Override
+      public Fut<?> onText(WebSocket ws, String text) {
+        return ECHO.onText(ws, text);
+      }
+
+      @Override
+      public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
+        return ECHO.onBinary(ws, data);
+      }
+
+      @Override
+      public void onClose(WebSocket ws, int code, String reason) {
+        closes.add(code + ":" + reason + ":" + ws.extensions());
+      }
+    };
+  }
+
   /** Starts an echo server on {@code host:port}. */
   public static HttpServer start(String host, int port) throws Exception {
     WebSocketOptions o = new WebSocketOptions().maxFrameSize(32 << 20).maxMessageSize(32 << 20);

@@ -27,7 +27,7 @@ import peloton.http.server.HttpServer;
  * target/npm-peers when npm is there). Each is skipped when its runtime is missing.
  */
 class PeersTest {
-  private static final String PYTHON = "/usr/bin/python3";
+  static final String PYTHON = "/usr/bin/python3";
   private HttpServer server;
   private Process peer;
   private final LinkedBlockingQueue<String> closes = new LinkedBlockingQueue<>();
@@ -43,28 +43,13 @@ class PeersTest {
   }
 
   private int echoServer() throws Exception {
-    WebSocket.Listener echo = new WebSocket.Listener() {
-      @Override
-      public Fut<?> onText(WebSocket ws, String text) {
-        return ws.sendText(text);
-      }
-
-      @Override
-      public Fut<?> onBinary(WebSocket ws, ByteBuffer data) {
-        return ws.sendBinary(data);
-      }
-
-      @Override
-      public void onClose(WebSocket ws, int code, String reason) {
-        closes.add(code + ":" + reason + ":" + ws.extensions());
-      }
-    };
+    WebSocket.Listener echo = EchoServer.recordingCloses(closes);
     server = HttpServer.start(new HttpServer.Options().port(0).reactors(1),
         ex -> WebSocketUpgrade.upgrade(ex, echo, new WebSocketOptions(), null));
     return server.port();
   }
 
-  private static Path script(String name, String text) throws IOException {
+  static Path script(String name, String text) throws IOException {
     Path dir = Path.of("target", "peer-scripts");
     Files.createDirectories(dir);
     Path p = dir.resolve(name);
@@ -73,7 +58,7 @@ class PeersTest {
   }
 
   /** Runs a peer and answers its output lines (waiting for it to end). */
-  private static List<String> run(List<String> cmd) throws Exception {
+  static List<String> run(List<String> cmd) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     List<String> lines = new ArrayList<>();
     try (BufferedReader r = new BufferedReader(
@@ -91,6 +76,11 @@ class PeersTest {
   /** Starts a peer server that prints its port on its first line. */
   private int startPeerServer(List<String> cmd) throws Exception {
     peer = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    return portOf(peer);
+  }
+
+  /** The port a peer server prints on its first line ({@code port N}). */
+  static int portOf(Process peer) throws IOException {
     BufferedReader r = new BufferedReader(
         new InputStreamReader(peer.getInputStream(), StandardCharsets.UTF_8));
     String line = r.readLine();
@@ -98,7 +88,7 @@ class PeersTest {
     return Integer.parseInt(line.substring(5).trim());
   }
 
-  private static boolean pythonWebsockets() {
+  static boolean pythonWebsockets() {
     try {
       return new File(PYTHON).canExecute()
           && new ProcessBuilder(PYTHON, "-c", "import websockets").start().waitFor() == 0;
@@ -108,7 +98,7 @@ class PeersTest {
   }
 
   /** The npm ws package's directory (installed on first use), or null without npm. */
-  private static synchronized File nodeWs() {
+  static synchronized File nodeWs() {
     File dir = new File("target/npm-peers");
     if (new File(dir, "node_modules/ws/package.json").exists()) {
       return dir;

@@ -394,7 +394,8 @@ class HttpServerLifeTest {
   @Test
   void anUpgradedConnectionIsHandedOverWithTheBytesThatFollowedTheRequest() throws Exception {
     start(new HttpServer.Options(), ex -> {
-      ex.conn.handOver((ch, key, rest) -> {
+      ex.conn.handOver((t, key, rest) -> {
+        java.nio.channels.SocketChannel ch = t.channel();
         // A stand-in for the next protocol: echoes what it was given, then what arrives.
         try {
           ch.write(ByteBuffer.wrap("got:".getBytes(StandardCharsets.US_ASCII)));
@@ -416,6 +417,7 @@ class HttpServerLifeTest {
             Connection.closeQuietly(ch);
           }
         });
+        return null;
       });
       ex.status(101).setHeader("Upgrade", "echo").setHeader("Connection", "Upgrade").send();
     });
