@@ -71,6 +71,7 @@
    :write-concern [map? "a map such as {:w \"majority\" :j true}"]
    :read-concern [map? "a map such as {:level \"majority\"}"]
    :retry-reads? [boolean? "true or false"]
+   :retry-writes? [boolean? "true or false"]
    :direct-connection? [boolean? "true or false"]
    :read-preference [read-pref? "one of :primary :primary-preferred :secondary :secondary-preferred :nearest"]
    :reactors [reactors? "a ReactorGroup or a collection of Reactors"]
@@ -88,7 +89,8 @@
   (options/check! "connect!" connect-spec opts)
   (let [{:keys [database user password auth-source auth-mechanism replica-set app-name
                 connect-timeout-ms socket-timeout-ms max-pool-size wait-queue-timeout-ms
-                max-wait-queue-size write-concern read-concern retry-reads? direct-connection?
+                max-wait-queue-size write-concern read-concern retry-reads? retry-writes?
+                direct-connection?
                 read-preference
                 tls? tls-ca-file tls-certificate-key-file tls-certificate-key-file-password
                 tls-allow-invalid-certificates? tls-allow-invalid-hostnames? tls-insecure?
@@ -113,6 +115,7 @@
     (when write-concern (set! (.writeConcern o) write-concern))
     (when read-concern (set! (.readConcern o) read-concern))
     (when (some? retry-reads?) (set! (.retryReads o) (boolean retry-reads?)))
+    (when (some? retry-writes?) (set! (.retryWrites o) (boolean retry-writes?)))
     (when (some? direct-connection?) (set! (.directConnection o) (boolean direct-connection?)))
     (when read-preference (set! (.readPreference o) (read-pref read-preference)))
     (when (some? tls?) (set! (.tls o) (boolean tls?)))
@@ -159,15 +162,18 @@
   (10000), `:max-wait-queue-size` (no limit), `:write-concern` (a map such as
   `{:w \"majority\"}`), `:read-concern` (such as `{:level \"majority\"}`),
   `:retry-reads?` (true: a read that meets a network or retryable server error
-  is sent once more), `:read-preference` (`:primary` (default),
+  is sent once more), `:retry-writes?` (true: on a replica set or mongos with
+  sessions, a single-document write that meets a network or retryable error is
+  sent once more with the same `lsid` and `txnNumber`, so the server applies
+  it once), `:read-preference` (`:primary` (default),
   `:primary-preferred`, `:secondary`, `:secondary-preferred`, `:nearest`) and
   `:reactors` (a ReactorGroup or Reactors for connections opened off any
   reactor; default the calling thread's, else the shared one).
 
   Every URI option is applied or refused (see MongoOptions/fromUri): the
   write concern from `w`, `journal`, `wtimeoutMS`; `readConcernLevel`;
-  `retryReads`; `retryWrites` (Atlas URIs work; Peloton sends no sessions, so
-  writes are not retried); `maxPoolSize=0`; a socket file as host
+  `retryReads`; `retryWrites` (retryable writes, as `:retry-writes?`);
+  `maxPoolSize=0`; a socket file as host
   (`mongodb://%2Ftmp%2Fmongodb-27017.sock`). Compression, tag sets,
   staleness bounds, load balancing and mechanisms other than SCRAM are refused
   with an error naming the option; invalid timeouts are logged and ignored.

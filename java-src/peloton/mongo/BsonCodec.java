@@ -119,21 +119,25 @@ public final class BsonCodec {
   // ---------------------------------------------------------------- encode
 
   /**
-   * Encodes the map {@code doc} as one BSON document and answers its bytes.
+   * Encodes the map {@code doc} as one BSON document and answers its bytes. A string or key that
+   * is not valid UTF-16 (an unpaired surrogate) is an {@link IllegalArgumentException} naming the
+   * field, never an altered string.
    *
    * @param doc a map (keyword or string keys; an {@link OrderedMap} keeps its order)
    * @return the document's BSON bytes
    * @throws IllegalArgumentException when a key or value cannot be encoded, naming it
    */
   public static byte[] encode(Object doc) {
-    BasicOutputBuffer out = new BasicOutputBuffer(256);
+    BasicOutputBuffer out = new Utf8OutputBuffer(256);
     encode(out, doc);
     return out.toByteArray();
   }
 
   /**
    * Appends the map {@code doc} as one BSON document at the buffer's position (in place, no
-   * copy) and answers the number of bytes written.
+   * copy) and answers the number of bytes written. Unpaired surrogates are refused as by {@link
+   * #encode(Object)} in the buffers Peloton makes (its connections', {@code encode(Object)}'s); a
+   * plain {@code BasicOutputBuffer} writes them as org.bson does.
    *
    * @param out the buffer to append to
    * @param doc a map (keyword or string keys)
@@ -185,8 +189,13 @@ public final class BsonCodec {
     }
     w.writeStartDocument();
     for (Map.Entry<?, ?> e : m.entrySet()) {
-      w.writeName(keyName(e.getKey()));
-      writeValue(w, e.getValue(), depth + 1);
+      String name = keyName(e.getKey());
+      w.writeName(name);
+      try {
+        writeValue(w, e.getValue(), depth + 1);
+      } catch (Utf8OutputBuffer.BadString bad) {
+        throw bad.in(name);
+      }
     }
     w.writeEndDocument();
   }
@@ -218,8 +227,14 @@ public final class BsonCodec {
         throw new IllegalArgumentException("array nested deeper than " + MAX_DEPTH);
       }
       w.writeStartArray();
+      int i = 0;
       for (Object x : (Collection<?>) v) {
-        writeValue(w, x, depth + 1);
+        try {
+          writeValue(w, x, depth + 1);
+        } catch (Utf8OutputBuffer.BadString bad) {
+          throw bad.in(Integer.toString(i));
+        }
+        i++;
       }
       w.writeEndArray();
     } else if (v == null) {

@@ -50,10 +50,17 @@ import peloton.reactor.Reactor;
  * <p>With one host the client talks to it. With several hosts or a replica set name it finds the
  * primary and the secondaries from the servers' {@code hello}/{@code isMaster} replies, sends
  * writes to the primary, and scans again after a "not primary" error or a connection error (the
- * failing operation itself fails; the next one goes to the new primary). Reads go where their
- * {@link ReadPreference} (per operation, else the options') allows among the members the last
- * scan found; a read that no known member can serve triggers a scan. Members are not polled in
- * the background: a secondary added later is seen at the next scan.
+ * failing operation fails unless it is retried, see below; the next one goes to the new
+ * primary). Reads go where their {@link ReadPreference} (per operation, else the options')
+ * allows among the members the last scan found; a read that no known member can serve triggers a
+ * scan. Members are not polled in the background: a secondary added later is seen at the next
+ * scan.
+ *
+ * <p>Retryable writes ({@link MongoOptions#retryWrites}, the retryable writes spec): on a replica
+ * set or mongos with sessions, a single-document write carries an {@code lsid} (from a pool of
+ * server sessions) and a {@code txnNumber}, and after a network error or a retryable server error
+ * it is sent once more, with the same two, to a server selected again. Reads are retried once the
+ * same way ({@link MongoOptions#retryReads}), without a session.
  *
  * <p>Failures: {@link MongoCommandException} for server errors (write errors included), {@link
  * MongoConnectionException} for network trouble, {@link IllegalArgumentException} for documents
@@ -592,23 +599,58 @@ public final class MongoClient implements AutoCloseable {
    */
   private Fut<Object> readFirst(Object body, ReadPreference pref, ConnectionPool[] used, boolean java) {
     Object b = ((Map<?, ?>) body).containsKey(LIST_COLLECTIONS) ? body : withReadConcern(body);
-    Fut<Object> first = selectForRead(pref).then(pv -> {
+    return withOneRetry(options.retryReads, "read", attempt -> selectForRead(pref).then(pv -> {
       used[0] = (ConnectionPool) pv;
       return runOn(used[0], b, pref, java);
-    });
-    if (!options.retryReads) {
+    }), MongoClient::retryable, false);
+  }
+
+  /**
+   * The one retry of the retryable reads and writes specs: runs {@code attempt} (0, the first),
+   * and when it fails with an error {@code retryable} accepts (and {@code enabled}), once more
+   * ({@code attempt} 1, which selects its server again). For a {@code write} the original error
+   * is what fails the operation when the retry could not be made ({@link NotRetried}: no server,
+   * or one without retryable writes) or the server says it wrote nothing ({@code
+   * NoWritesPerformed}); else the retry's error is.
+   */
+  private Fut<Object> withOneRetry(boolean enabled, String what, java.util.function.IntFunction<Fut<Object>> attempt,
+      java.util.function.Predicate<Throwable> retryable, boolean write) {
+    Fut<Object> first = attempt.apply(0);
+    if (!enabled) {
       return first;
     }
     return first.recoverWith((Throwable e) -> {
-      if (closed || !retryable(e)) {
+      if (closed || !retryable.test(e)) {
         throw sneaky(e);
       }
-      log.debug("retrying a read once after {}", e.toString());
-      return selectForRead(pref).then(pv -> {
-        used[0] = (ConnectionPool) pv;
-        return runOn(used[0], b, pref, java);
+      log.debug("retrying a {} once after {}", what, e.toString());
+      Fut<Object> second = attempt.apply(1);
+      if (!write) {
+        return second;
+      }
+      return second.recover(e2 -> {
+        if (e2 instanceof NotRetried || hasLabel(e2, NO_WRITES_PERFORMED)) {
+          Throwable why = e2 instanceof NotRetried && e2.getCause() != null ? e2.getCause() : e2;
+          if (why != e) {
+            e.addSuppressed(why);
+          }
+          throw sneaky(e);
+        }
+        if (e2 != e) {
+          e2.addSuppressed(e);
+        }
+        throw sneaky(e2);
       });
     });
+  }
+
+  /** A write's retry could not be sent; the original error stands (its cause, if any, is why). */
+  private static final class NotRetried extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotRetried(String why, Throwable cause) {
+      super(why, cause, false, false);
+    }
   }
 
   private static final Keyword READ_CONCERN = k("readConcern");
@@ -618,9 +660,12 @@ public final class MongoClient implements AutoCloseable {
         : ((IPersistentMap) body).assoc(READ_CONCERN, options.readConcern);
   }
 
-  /** The server errors the retryable reads and writes specs retry (plus any network error). */
+  /** The server errors the retryable reads spec retries (plus any network error). */
   private static final java.util.Set<Integer> RETRYABLE_CODES = java.util.Set.of(11600, 11602, 10107, 13435,
       13436, 189, 91, 7, 6, 89, 9001, 262, 134);
+  /** The codes the retryable writes spec retries from servers before 4.4 (which label none). */
+  private static final java.util.Set<Integer> RETRYABLE_WRITE_CODES = java.util.Set.of(11600, 11602, 10107,
+      13435, 13436, 189, 91, 7, 6, 89, 9001, 262);
 
   static boolean retryable(Throwable e) {
     if (e instanceof MongoConnectionException) {
@@ -636,8 +681,248 @@ public final class MongoClient implements AutoCloseable {
 
   /** Runs {@code f} with a connection of the selected server, released when its fut completes. */
   private Fut withConnection(Function<MongoConnection, Fut> f) {
-    Fut r = new Fut();
-    Reactor caller = Reactor.current();
+    return answerOn(Reactor.current(), withPrimaryConnection((p, conn) -> {
+      Fut r = new Fut();
+      f.apply(conn).onComplete((v, e) -> {
+        p.release(conn);
+        if (e != null) {
+          onFailure(p, e);
+        }
+        r.complete(v, e);
+      });
+      return r;
+    }));
+  }
+
+  // ---------------------------------------------------------------- retryable writes
+
+  private static final Keyword LSID = k("lsid");
+  private static final Keyword TXN_NUMBER = k("txnNumber");
+  private static final Keyword SESSION_TIMEOUT = k("logicalSessionTimeoutMinutes");
+  private static final Keyword MAX_WIRE_VERSION = k("maxWireVersion");
+  private static final String RETRYABLE_WRITE_ERROR = "RetryableWriteError";
+  private static final String NO_WRITES_PERFORMED = "NoWritesPerformed";
+  /** Wire version of MongoDB 4.4, from which servers label the errors a write may be retried after. */
+  private static final int WIRE_4_4 = 9;
+  private final ServerSessions sessions = new ServerSessions();
+
+  /** The client's pool of server sessions (for tests: how many are idle). */
+  int idleSessions() {
+    return sessions.size();
+  }
+
+  /**
+   * The session timeout (minutes) of the server behind {@code conn} when it takes retryable writes
+   * (the spec: a replica set member or a mongos that reports {@code logicalSessionTimeoutMinutes}),
+   * else -1: a standalone server, or one without sessions, retries nothing.
+   */
+  static long retryableWritesTimeout(MongoConnection conn) {
+    Map<?, ?> hs = conn.handshakeReply();
+    if (hs == null) {
+      return -1;
+    }
+    Object t = hs.get(SESSION_TIMEOUT);
+    boolean replicated = hs.get(SET_NAME) != null || "isdbgrid".equals(hs.get(MSG));
+    return t instanceof Number && replicated ? ((Number) t).longValue() : -1;
+  }
+
+  /** True when the server's reply that {@code e} carries has the error label {@code label}. */
+  static boolean hasLabel(Throwable e, String label) {
+    return e instanceof MongoCommandException && ((MongoCommandException) e).hasErrorLabel(label);
+  }
+
+  /**
+   * Whether a write may be sent again after {@code e} from a server of wire version {@code wire}:
+   * a network error (as for reads); a server error labelled RetryableWriteError; from a server
+   * before 4.4 (which labels nothing) a command or write concern error with a retryable code.
+   * Write errors (a duplicate key, say) never: the server did answer the write.
+   */
+  static boolean retryableWriteError(Throwable e, int wire) {
+    if (e instanceof MongoConnectionException) {
+      return retryable(e);
+    }
+    if (!(e instanceof MongoCommandException)) {
+      return false;
+    }
+    MongoCommandException m = (MongoCommandException) e;
+    if (!m.writeErrors().isEmpty()) {
+      return false;
+    }
+    if (hasLabel(e, RETRYABLE_WRITE_ERROR)) {
+      return true;
+    }
+    return wire < WIRE_4_4 && RETRYABLE_WRITE_CODES.contains(m.code());
+  }
+
+  /** {@code body} (an ordered map) with {@code kvs} appended, the order kept at any size. */
+  static Map<?, ?> withFields(Object body, Object... kvs) {
+    Map<?, ?> m = (Map<?, ?>) body;
+    Object[] a = new Object[2 * m.size() + kvs.length];
+    int i = 0;
+    for (Map.Entry<?, ?> e : m.entrySet()) {
+      a[i++] = e.getKey();
+      a[i++] = e.getValue();
+    }
+    System.arraycopy(kvs, 0, a, i, kvs.length);
+    return new PersistentArrayMap(a);
+  }
+
+  /** One write command (one batch) and what its attempts share: the session, the body as sent. */
+  private final class Write {
+    final Object body;
+    final List<OpMsg.Sequence> sequences;
+    final boolean java;
+    /** The operation may be retried (its shape, the options and its write concern allow it). */
+    final boolean mayRetry;
+    ConnectionPool heldPool;
+    MongoConnection held;
+    /** The first attempt's server takes retryable writes: a retry may follow. */
+    boolean retrying;
+    int wire;
+    long timeoutMinutes;
+    ServerSessions.Session session;
+    Object sent;
+
+    Write(Object body, List<OpMsg.Sequence> sequences, boolean java, boolean mayRetry,
+        ConnectionPool heldPool, MongoConnection held) {
+      this.body = body;
+      this.sequences = sequences;
+      this.java = java;
+      this.mayRetry = mayRetry;
+      this.heldPool = heldPool;
+      this.held = held;
+    }
+
+    Fut<Object> attempt(int n) {
+      if (held != null) {
+        MongoConnection c = held;
+        held = null;
+        return sendOn(heldPool, c, n);
+      }
+      Fut<Object> r = new Fut<>();
+      selectServer().onComplete((pv, e) -> {
+        if (e != null) {
+          r.fail(n == 0 ? e : new NotRetried("no server for the retry", e));
+          return;
+        }
+        ConnectionPool p = (ConnectionPool) pv;
+        p.acquire().onComplete((c, e1) -> {
+          if (e1 != null) {
+            onFailure(p, e1);
+            r.fail(n == 0 ? e1 : new NotRetried("no connection for the retry", e1));
+          } else {
+            sendOn(p, (MongoConnection) c, n).onComplete(r::complete);
+          }
+        });
+      });
+      return r;
+    }
+
+    private Fut<Object> sendOn(ConnectionPool p, MongoConnection conn, int n) {
+      Object b;
+      long t = mayRetry ? retryableWritesTimeout(conn) : -1;
+      if (n == 0) {
+        retrying = t >= 0;
+        if (retrying) {
+          timeoutMinutes = t;
+          session = sessions.take(t);
+          // The number is taken once: the retry carries the same, so the server applies the write once.
+          session.txnNumber++;
+          sent = withFields(body, LSID, session.lsid, TXN_NUMBER, session.txnNumber);
+        } else {
+          sent = body;
+        }
+        b = sent;
+      } else if (t < 0) {
+        p.release(conn);
+        return Fut.failed(new NotRetried(conn.address() + " does not take retryable writes", null));
+      } else {
+        b = sent;
+      }
+      Object w = conn.handshakeReply() == null ? null : conn.handshakeReply().get(MAX_WIRE_VERSION);
+      wire = w instanceof Number ? ((Number) w).intValue() : 0;
+      Fut<Object> r = new Fut<>();
+      conn.send(b, sequences, false, java).onComplete((v, e) -> {
+        p.release(conn);
+        if (e != null) {
+          onFailure(p, e);
+          if (session != null && e instanceof MongoConnectionException) {
+            session.dirty = true;
+          }
+        }
+        r.complete(v, e);
+      });
+      return r;
+    }
+
+    boolean retryable(Throwable e) {
+      return retrying && retryableWriteError(e, wire);
+    }
+
+    void end() {
+      if (held != null) {
+        heldPool.release(held);
+        held = null;
+      }
+      if (session != null) {
+        sessions.giveBack(session, timeoutMinutes);
+      }
+    }
+  }
+
+  /**
+   * Sends the acknowledged write command {@code body} (one batch, its documents in {@code
+   * sequences}) to the primary, as a retryable write when {@code mayRetry} (a command the spec
+   * lets be retried: no multi-document update or delete), retryWrites is on, its write concern
+   * is acknowledged and the server takes retryable writes: with an {@code lsid} and a
+   * {@code txnNumber}, sent once more, with the same two, on a server selected again after a
+   * network or retryable error. {@code held}, when not null, is a connection of {@code heldPool}
+   * the caller acquired for the first attempt; it is released here.
+   */
+  private Fut<Object> writeCommand(ConnectionPool heldPool, MongoConnection held, Object body,
+      List<OpMsg.Sequence> sequences, boolean java, boolean mayRetry) {
+    Map<?, ?> m = (Map<?, ?>) body;
+    Object wc = m.containsKey(WRITE_CONCERN) ? m.get(WRITE_CONCERN) : m.get("writeConcern");
+    Write w = new Write(body, sequences, java, mayRetry && options.retryWrites && !unacknowledged(wc),
+        heldPool, held);
+    Fut<Object> f;
+    try {
+      f = withOneRetry(w.mayRetry, "write", w::attempt, w::retryable, true);
+    } catch (RuntimeException e) {
+      f = Fut.failed(e);
+    }
+    Fut<Object> r = new Fut<>();
+    f.onComplete((v, e) -> {
+      w.end();
+      if (w.retrying && e instanceof MongoCommandException && ((MongoCommandException) e).code() == 20
+          && String.valueOf(((MongoCommandException) e).errorMessage()).startsWith("Transaction numbers")) {
+        MongoCommandException c = (MongoCommandException) e;
+        // The spec's wording: MMAPv1 and the like reject txnNumber.
+        r.fail(new MongoCommandException(c.code(), c.codeName(), "This MongoDB deployment does not support "
+            + "retryable writes. Please add retryWrites=false to your connection string.", PersistentVector.EMPTY,
+            c.reply()));
+      } else {
+        r.complete(v, e);
+      }
+    });
+    return r;
+  }
+
+  /**
+   * Runs the single-command write {@code body} on the primary (see {@link #writeCommand}):
+   * {@code mayRetry} when the spec lets it be retried; {@code java}: the reply is an {@code
+   * org.bson.Document}. The answer comes back on the calling reactor.
+   */
+  Fut runWrite(Object body, boolean java, boolean mayRetry) {
+    return answerOn(Reactor.current(), writeCommand(null, null, body, List.of(), java, mayRetry));
+  }
+
+  /**
+   * Selects the primary, acquires one of its connections and hands both to {@code f}, which owns
+   * the connection from then on (it must release it); when {@code f} throws it is released here.
+   */
+  private Fut<Object> withPrimaryConnection(java.util.function.BiFunction<ConnectionPool, MongoConnection, Fut> f) {
+    Fut<Object> r = new Fut<>();
     selectServer().onComplete((pv, e0) -> {
       if (e0 != null) {
         r.fail(e0);
@@ -650,27 +935,53 @@ public final class MongoClient implements AutoCloseable {
           r.fail(e);
           return;
         }
-        MongoConnection conn = (MongoConnection) c;
         Fut inner;
         try {
-          inner = f.apply(conn);
+          inner = f.apply(p, (MongoConnection) c);
         } catch (RuntimeException ex) {
+          p.release((MongoConnection) c);
           inner = Fut.failed(ex);
         }
-        inner.onComplete((v, e2) -> {
-          p.release(conn);
-          if (e2 != null) {
-            onFailure(p, e2);
-          }
-          if (caller == null || caller.inReactorThread()) {
-            r.complete(v, e2);
-          } else {
-            caller.execute(() -> r.complete(v, e2)); // back where the operation started
-          }
-        });
+        inner.onComplete(r::complete);
       });
     });
     return r;
+  }
+
+  /** {@code f}'s outcome, delivered on {@code caller} (the reactor an operation started on), if any. */
+  private static <T> Fut<T> answerOn(Reactor caller, Fut<T> f) {
+    if (caller == null) {
+      return f;
+    }
+    Fut<T> r = new Fut<>();
+    f.onComplete((v, e) -> {
+      if (caller.inReactorThread()) {
+        r.complete(v, e);
+      } else {
+        caller.execute(() -> r.complete(v, e));
+      }
+    });
+    return r;
+  }
+
+  /** True when no statement of {@code statements} is a multi-document update or delete. */
+  static boolean singleStatements(List<?> statements) {
+    for (Object st : statements) {
+      if (!singleStatement(st)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean singleStatement(Object st) {
+    if (!(st instanceof Map)) {
+      return true;
+    }
+    Map<?, ?> m = (Map<?, ?>) st;
+    Object multi = m.containsKey(MULTI) ? m.get(MULTI) : m.get("multi");
+    Object limit = m.containsKey(LIMIT) ? m.get(LIMIT) : m.get("limit");
+    return !Boolean.TRUE.equals(multi) && !(limit instanceof Number && ((Number) limit).longValue() == 0);
   }
 
   /**
@@ -736,7 +1047,7 @@ public final class MongoClient implements AutoCloseable {
     }
     Object wc = writeConcern(writeConcern);
     Object body = cmd(INSERT, n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]);
-    return writeBatches(body, "documents", withIds, unacknowledged(wc)).map(x -> PersistentVector.create(ids));
+    return writeBatches(body, "documents", withIds, unacknowledged(wc), true).map(x -> PersistentVector.create(ids));
   }
 
   /**
@@ -848,7 +1159,7 @@ public final class MongoClient implements AutoCloseable {
     String[] n = splitNs(ns);
     Object wc = writeConcern(writeConcern);
     return writeBatches(cmd(UPDATE, n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]),
-        "updates", statements, unacknowledged(wc));
+        "updates", statements, unacknowledged(wc), singleStatements(statements));
   }
 
   /**
@@ -902,7 +1213,7 @@ public final class MongoClient implements AutoCloseable {
     String[] n = splitNs(ns);
     Object wc = writeConcern(writeConcern);
     return writeBatches(cmd(DELETE, n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]),
-        "deletes", statements, unacknowledged(wc));
+        "deletes", statements, unacknowledged(wc), singleStatements(statements));
   }
 
   /** The reply an unacknowledged ({@code w: 0}) write answers. */
@@ -926,24 +1237,46 @@ public final class MongoClient implements AutoCloseable {
   private static final Keyword W = k("w");
   private static final Keyword J = k("j");
 
-  private Fut writeBatches(Object body, String identifier, List<?> docs, boolean noReply) {
+  /**
+   * Sends {@code docs} as the kind-1 sequence {@code identifier} of {@code body}, in as many
+   * batches as the server's limits ask. Unacknowledged ({@code noReply}): every batch on one
+   * connection, in order, never retried. Acknowledged: each batch is a write of its own ({@link
+   * #writeCommand}), retried when {@code mayRetry}.
+   */
+  private Fut writeBatches(Object body, String identifier, List<?> docs, boolean noReply, boolean mayRetry) {
     if (docs.isEmpty()) {
       return Fut.failed(new IllegalArgumentException("nothing to write"));
     }
-    return withConnection(conn -> {
+    if (noReply) {
+      return withConnection(conn -> {
+        List<List<byte[]>> batches = OpMsg.splitBatches(docs, conn.maxWriteBatchSize(),
+            conn.maxMessageSizeBytes(), conn.maxBsonObjectSize());
+        return sendBatches(conn, body, identifier, batches, 0);
+      });
+    }
+    return answerOn(Reactor.current(), withPrimaryConnection((p, conn) -> {
       List<List<byte[]>> batches = OpMsg.splitBatches(docs, conn.maxWriteBatchSize(),
           conn.maxMessageSizeBytes(), conn.maxBsonObjectSize());
-      return sendBatches(conn, body, identifier, batches, 0, null, noReply);
-    });
+      return writeEach(p, conn, body, identifier, batches, 0, null, mayRetry);
+    }));
   }
 
-  private static Fut sendBatches(MongoConnection conn, Object body, String identifier,
-      List<List<byte[]>> batches, int i, Object previous, boolean noReply) {
-    return conn.send(body, List.of(new OpMsg.Sequence(identifier, batches.get(i))), noReply).then(r -> {
-      Object reply = noReply ? UNACKNOWLEDGED : r;
-      Object sum = previous == null || noReply ? reply : addCounts((IPersistentMap) previous, (Map<?, ?>) reply);
-      return i + 1 < batches.size() ? sendBatches(conn, body, identifier, batches, i + 1, sum, noReply) : Fut.of(sum);
-    });
+  /** Batch {@code i} and those after it, each its own write; the first on {@code conn} (when not null). */
+  private Fut writeEach(ConnectionPool p, MongoConnection conn, Object body, String identifier,
+      List<List<byte[]>> batches, int i, Object previous, boolean mayRetry) {
+    return writeCommand(p, conn, body, List.of(new OpMsg.Sequence(identifier, batches.get(i))), false, mayRetry)
+        .then(reply -> {
+          Object sum = previous == null ? reply : addCounts((IPersistentMap) previous, (Map<?, ?>) reply);
+          return i + 1 < batches.size() ? writeEach(null, null, body, identifier, batches, i + 1, sum, mayRetry)
+              : Fut.of(sum);
+        });
+  }
+
+  /** Unacknowledged batches, one after the other on {@code conn}: they reach the server in order. */
+  private static Fut sendBatches(MongoConnection conn, Object body, String identifier, List<List<byte[]>> batches,
+      int i) {
+    return conn.send(body, List.of(new OpMsg.Sequence(identifier, batches.get(i))), true).then(r ->
+        i + 1 < batches.size() ? sendBatches(conn, body, identifier, batches, i + 1) : Fut.of(UNACKNOWLEDGED));
   }
 
   private static final Keyword N_MODIFIED = k("nModified");
@@ -1030,7 +1363,12 @@ public final class MongoClient implements AutoCloseable {
       }
       statements.add(st);
     }
-    return withConnection(conn -> {
+    boolean mayRetry = true;
+    for (BulkOp op : ops) {
+      mayRetry &= op.kind == BulkOp.Kind.INSERT || singleStatement(op.statement);
+    }
+    boolean retry = mayRetry;
+    java.util.function.Function<MongoConnection, List<Batch>> split = conn -> {
       List<Batch> batches = new ArrayList<>();
       int start = 0;
       while (start < ops.size()) {
@@ -1047,33 +1385,38 @@ public final class MongoClient implements AutoCloseable {
         }
         start = end;
       }
-      BulkResult acc = new BulkResult();
-      return sendBulk(conn, n, wc, ordered, noReply, batches, 0, acc).map(x -> {
-        if (noReply) {
-          return UNACKNOWLEDGED;
-        }
-        for (Object e : acc.writeErrors) {
-          insertedIds.remove(((Map<?, ?>) e).get(INDEX));
-        }
-        if (ordered && !acc.writeErrors.isEmpty()) {
-          // Nothing after the first error was written.
-          long first = ((Number) ((Map<?, ?>) acc.writeErrors.get(0)).get(INDEX)).longValue();
-          insertedIds.keySet().removeIf(idx -> (Long) idx > first);
-        }
-        IPersistentMap result = (IPersistentMap) cmd(N_INSERTED, acc.inserted, N_MATCHED, acc.matched,
-            N_MODIFIED, acc.modified, N_REMOVED, acc.removed, N_UPSERTED, (long) acc.upserted.size(),
-            UPSERTED, PersistentVector.create(acc.upserted),
-            INSERTED_IDS, PersistentArrayMap.create(insertedIds));
-        if (acc.writeErrors.isEmpty() && acc.writeConcernError == null) {
-          return result;
-        }
-        PersistentVector errors = PersistentVector.create(acc.writeErrors);
-        result = result.assoc(WRITE_ERRORS, errors).assoc(OK, 1.0);
-        if (acc.writeConcernError != null) {
-          result = result.assoc(WRITE_CONCERN_ERROR, acc.writeConcernError);
-        }
-        throw MongoCommandException.fromReply(result);
-      });
+      return batches;
+    };
+    BulkResult acc = new BulkResult();
+    Fut sent = noReply
+        ? withConnection(conn -> sendBulk(null, conn, n, wc, ordered, true, false, split.apply(conn), 0, acc))
+        : answerOn(Reactor.current(), withPrimaryConnection((p, conn) ->
+            sendBulk(p, conn, n, wc, ordered, false, retry, split.apply(conn), 0, acc)));
+    return sent.map(x -> {
+      if (noReply) {
+        return UNACKNOWLEDGED;
+      }
+      for (Object e : acc.writeErrors) {
+        insertedIds.remove(((Map<?, ?>) e).get(INDEX));
+      }
+      if (ordered && !acc.writeErrors.isEmpty()) {
+        // Nothing after the first error was written.
+        long first = ((Number) ((Map<?, ?>) acc.writeErrors.get(0)).get(INDEX)).longValue();
+        insertedIds.keySet().removeIf(idx -> (Long) idx > first);
+      }
+      IPersistentMap result = (IPersistentMap) cmd(N_INSERTED, acc.inserted, N_MATCHED, acc.matched,
+          N_MODIFIED, acc.modified, N_REMOVED, acc.removed, N_UPSERTED, (long) acc.upserted.size(),
+          UPSERTED, PersistentVector.create(acc.upserted),
+          INSERTED_IDS, PersistentArrayMap.create(insertedIds));
+      if (acc.writeErrors.isEmpty() && acc.writeConcernError == null) {
+        return result;
+      }
+      PersistentVector errors = PersistentVector.create(acc.writeErrors);
+      result = result.assoc(WRITE_ERRORS, errors).assoc(OK, 1.0);
+      if (acc.writeConcernError != null) {
+        result = result.assoc(WRITE_CONCERN_ERROR, acc.writeConcernError);
+      }
+      throw MongoCommandException.fromReply(result);
     });
   }
 
@@ -1089,14 +1432,21 @@ public final class MongoClient implements AutoCloseable {
     return bulkWrite(ns, ops, ordered, null);
   }
 
-  private static Fut sendBulk(MongoConnection conn, String[] n, Object wc, boolean ordered, boolean noReply,
-      List<Batch> batches, int i, BulkResult acc) {
+  /**
+   * Sends batch {@code i} and those after it. Unacknowledged: all on {@code conn}. Else each is a
+   * write of its own ({@link #writeCommand}, retried when {@code mayRetry}), the first on {@code
+   * conn} of {@code p}.
+   */
+  private Fut sendBulk(ConnectionPool p, MongoConnection conn, String[] n, Object wc, boolean ordered,
+      boolean noReply, boolean mayRetry, List<Batch> batches, int i, BulkResult acc) {
     if (i == batches.size()) {
       return Fut.of(acc);
     }
     Batch b = batches.get(i);
     Object body = cmd(k(b.kind.command), n[1], ORDERED, ordered, WRITE_CONCERN, wc, DB, n[0]);
-    Fut<Object> sent = conn.send(body, List.of(new OpMsg.Sequence(b.kind.identifier, b.docs)), noReply);
+    List<OpMsg.Sequence> docs = List.of(new OpMsg.Sequence(b.kind.identifier, b.docs));
+    Fut<Object> sent = noReply ? conn.send(body, docs, true)
+        : writeCommand(i == 0 ? p : null, i == 0 ? conn : null, body, docs, false, mayRetry);
     Fut reply = noReply ? sent : sent.recover(e -> {
       // A reply with ok: 1 and write errors is an answer to count, not a failure of the command.
       if (e instanceof MongoCommandException) {
@@ -1109,7 +1459,7 @@ public final class MongoClient implements AutoCloseable {
     });
     return reply.then(r -> {
       if (noReply) {
-        return sendBulk(conn, n, wc, ordered, true, batches, i + 1, acc);
+        return sendBulk(p, conn, n, wc, ordered, true, false, batches, i + 1, acc);
       }
       Map<?, ?> m = (Map<?, ?>) r;
       long count = m.get(N) instanceof Number ? ((Number) m.get(N)).longValue() : 0;
@@ -1152,7 +1502,7 @@ public final class MongoClient implements AutoCloseable {
       if (failed && ordered) {
         return acc;
       }
-      return sendBulk(conn, n, wc, ordered, false, batches, i + 1, acc);
+      return sendBulk(p, conn, n, wc, ordered, false, mayRetry, batches, i + 1, acc);
     });
   }
 
@@ -1387,7 +1737,7 @@ public final class MongoClient implements AutoCloseable {
     }
     kvs.add(DB);
     kvs.add(n[0]);
-    return run(cmd(kvs.toArray())).map(r -> ((Map<?, ?>) r).get(VALUE));
+    return runWrite(cmd(kvs.toArray()), false, true).map(r -> ((Map<?, ?>) r).get(VALUE));
   }
 
   /**

@@ -387,7 +387,7 @@ public final class MongoCollection {
     Object st = MongoClient.cmd(Q, filter(filter), U, replacement, UPSERT, options.isUpsert(), MULTI, false,
         COLLATION, collation(options.getCollation()), HINT, hint(options.getHint(), options.getHintString()),
         SORT, options.getSort());
-    return updateResult(st);
+    return updateResult(st, false);
   }
 
   private Fut<UpdateResult> update(Bson filter, Bson update, UpdateOptions options, boolean multi) {
@@ -397,19 +397,20 @@ public final class MongoCollection {
     Object st = MongoClient.cmd(Q, filter(filter), U, update, UPSERT, options.isUpsert(), MULTI, multi,
         ARRAY_FILTERS, options.getArrayFilters(), COLLATION, collation(options.getCollation()),
         HINT, hint(options.getHint(), options.getHintString()), SORT, options.getSort());
-    return updateResult(st);
+    return updateResult(st, multi);
   }
 
   /**
    * Sends one update statement in the command's body (one statement always fits in one message),
-   * so that the reply is read the Java way and an upserted {@code _id} keeps its BSON type.
+   * so that the reply is read the Java way and an upserted {@code _id} keeps its BSON type; a
+   * single-document update is a retryable write.
    */
-  private Fut<UpdateResult> updateResult(Object statement) {
+  private Fut<UpdateResult> updateResult(Object statement, boolean multi) {
     Object wc = client.options().writeConcern;
     boolean acknowledged = !MongoClient.unacknowledged(wc);
     Object body = MongoClient.cmd(MongoClient.k("update"), name, MongoClient.k("updates"), List.of(statement),
         MongoClient.k("ordered"), Boolean.TRUE, MongoClient.k("writeConcern"), wc, DB, database);
-    Fut<?> reply = client.run(body, true);
+    Fut<?> reply = client.runWrite(body, true, !multi);
     return reply.map(r -> {
       if (!acknowledged) {
         return UpdateResult.unacknowledged();
@@ -478,7 +479,7 @@ public final class MongoCollection {
         HINT, hint(options.getHint(), options.getHintString()),
         MongoClient.k("maxTimeMS"), maxTime(options.getMaxTime(TimeUnit.MILLISECONDS)),
         MongoClient.k("writeConcern"), client.options().writeConcern, DB, database);
-    Fut<?> reply = client.run(body, true);
+    Fut<?> reply = client.runWrite(body, true, true);
     return reply.map(r -> {
       Object v = ((Document) r).get("value");
       return v instanceof Document ? (Document) v : null;

@@ -405,7 +405,7 @@ public final class MongoConnection {
   /** {@link #send(Object, List, boolean)}; with {@code javaReply} the reply body is an {@code org.bson.Document}. */
   Fut<Object> send(Object body, List<OpMsg.Sequence> sequences, boolean noReply, boolean javaReply) {
     int id = OpMsg.requestId();
-    BasicOutputBuffer buf = new BasicOutputBuffer(256);
+    BasicOutputBuffer buf = new Utf8OutputBuffer(256);
     try {
       OpMsg.encode(buf, id, noReply ? OpMsg.MORE_TO_COME : 0, body, sequences, maxMessageSize);
     } catch (RuntimeException e) {

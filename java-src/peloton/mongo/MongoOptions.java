@@ -68,9 +68,10 @@ public final class MongoOptions {
 
   /**
    * Retryable writes (the URI's retryWrites, default true). Per the retryable writes spec they
-   * apply only where the server supports them (a replica set or mongos with sessions); on a
-   * standalone server nothing is retried. Peloton does not send sessions, so on servers that could
-   * retry it also retries nothing: see {@link MongoClient} for what that means.
+   * apply only where the server supports them (a replica set or mongos with sessions): a
+   * single-document write carries an {@code lsid} and a {@code txnNumber} and is sent once more,
+   * with the same two, after a network or retryable error. On a standalone server, with {@code
+   * w: 0} and for multi-document updates and deletes nothing is retried.
    */
   public boolean retryWrites = true;
 

@@ -151,7 +151,7 @@ public final class OpMsg {
    * @throws IllegalArgumentException if a document cannot be encoded or the message is too long
    */
   public static byte[] encode(int requestId, int flagBits, Object body, Sequence... sequences) {
-    BasicOutputBuffer out = new BasicOutputBuffer(512);
+    BasicOutputBuffer out = new Utf8OutputBuffer(512);
     encode(out, requestId, flagBits, body, Arrays.asList(sequences), DEFAULT_MAX_MESSAGE_SIZE);
     return out.toByteArray();
   }

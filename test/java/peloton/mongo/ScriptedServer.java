@@ -64,13 +64,7 @@ final class ScriptedServer implements AutoCloseable {
       DataInputStream in = new DataInputStream(s.getInputStream());
       OutputStream out = s.getOutputStream();
       for (;;) {
-        byte[] head = new byte[4];
-        in.readFully(head);
-        int len = OpMsg.frameLength(ByteBuffer.wrap(head));
-        byte[] msg = new byte[len];
-        System.arraycopy(head, 0, msg, 0, 4);
-        in.readFully(msg, 4, len - 4);
-        OpMsg.Reply req = OpMsg.decode(ByteBuffer.wrap(msg));
+        OpMsg.Reply req = OpMsg.decode(ByteBuffer.wrap(readFrame(in)));
         String name = commandName(req);
         received.add(name);
         requests.add(req);
@@ -88,6 +82,17 @@ final class ScriptedServer implements AutoCloseable {
     } catch (IOException e) {
       // the client went away
     }
+  }
+
+  /** The bytes of the next whole message on {@code in}. */
+  static byte[] readFrame(DataInputStream in) throws IOException {
+    byte[] head = new byte[4];
+    in.readFully(head);
+    int len = OpMsg.frameLength(ByteBuffer.wrap(head));
+    byte[] msg = new byte[len];
+    System.arraycopy(head, 0, msg, 0, 4);
+    in.readFully(msg, 4, len - 4);
+    return msg;
   }
 
   /** An OP_MSG reply to {@code requestId} with {@code body}. */
