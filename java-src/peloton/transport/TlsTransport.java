@@ -25,9 +25,10 @@ import peloton.reactor.Timer;
  * TLS over a non-blocking channel with an {@link SSLEngine}, for every protocol of Peloton.
  *
  * <p>The handshake runs as the channel's IO handler until it is done: delegated tasks (certificate
- * checks, key exchange) run inline on the reactor, as Netty does by default, unless one was seen
- * to take long (over 20 ms): then that reactor's tasks go to a small shared executor for a second,
- * and the loop goes on on the reactor when they end. Several records in one read, records split across reads, and
+ * checks, key exchange: milliseconds of CPU each) run on a small shared executor, and the loop
+ * goes on on the reactor when they end, so a burst of handshakes never holds up the reactor's
+ * other connections (run inline, as Netty does by default, they gave the same handshakes per
+ * second here and two to three times the p99). Several records in one read, records split across reads, and
  * application data arriving with the last handshake flight are all handled; such data waits in
  * {@link #hasBufferedInput()}. After the handshake, TLS 1.3 post-handshake messages (session
  * tickets, key updates) are served inside {@link #read}; a TLS 1.2 renegotiation is refused (the
@@ -43,13 +44,6 @@ public final class TlsTransport implements Transport {
   private static final int MAX_RECORD_PLAIN = 16 * 1024;
   /** File bytes encrypted per {@link #transferFrom} call at most: the rest waits for a later call. */
   private static final int FILE_SLICE = 256 * 1024;
-  /**
-   * A delegated task that ran longer than this on the reactor (a trust manager fetching a CRL, a
-   * key held in a remote KMS) sends this reactor's next tasks to the executor for {@link
-   * #OFFLOAD_NANOS}: CPU-bound handshake work (a signature, a chain check) takes a few ms.
-   */
-  private static final long SLOW_TASK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-  private static final long OFFLOAD_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** Work buffers of one reactor thread. */
   private static final class Scratch {
@@ -57,8 +51,6 @@ public final class TlsTransport implements Transport {
     final ByteBuffer netOut;
     final ByteBuffer app;
     final int packet;
-    /** Until this System.nanoTime, this reactor hands delegated tasks to the executor. */
-    long offloadUntil;
 
     Scratch(int packet, int app) {
       this.packet = packet;
@@ -66,7 +58,6 @@ public final class TlsTransport implements Transport {
       this.netIn = ByteBuffer.allocate(64 * 1024 + packet);
       this.netOut = ByteBuffer.allocate(4 * packet);
       this.app = ByteBuffer.allocate(app);
-      this.offloadUntil = System.nanoTime(); // nanoTime may be negative: start in the past
     }
   }
 
@@ -249,33 +240,10 @@ public final class TlsTransport implements Transport {
     }
   }
 
-  /**
-   * Runs the engine's delegated tasks. Inline on the reactor, as Netty does by default: they are
-   * short CPU work, and a hop to another thread and back costs more than most of them take. A
-   * task seen to take long moves this reactor's tasks to the executor for a while, so a slow
-   * trust or key manager cannot stall every other connection. True when they all ran here.
-   */
+  /** Sends the engine's delegated tasks to the executor; false: step() goes on when they end. */
   private boolean runTasks() {
-    Scratch s = scratch();
-    long now = System.nanoTime();
-    if (now - s.offloadUntil < 0) {
-      offloadTasks();
-      return false;
-    }
-    Runnable t;
-    while ((t = engine.getDelegatedTask()) != null) {
-      t.run();
-      long end = System.nanoTime();
-      if (end - now > SLOW_TASK_NANOS) {
-        s.offloadUntil = end + OFFLOAD_NANOS;
-        log.debug("a TLS delegated task took {} ms on the reactor: the next ones run on the "
-            + "executor for a while", (end - now) / 1_000_000);
-        offloadTasks();
-        return false;
-      }
-      now = end;
-    }
-    return true;
+    offloadTasks();
+    return false;
   }
 
   private void offloadTasks() {
