@@ -195,10 +195,8 @@ public final class TlsTransport implements Transport {
         HandshakeStatus hs = engine.getHandshakeStatus();
         switch (hs) {
           case NEED_TASK:
-            if (!runTasks()) {
-              return; // on the executor: step() goes on when they end
-            }
-            break;
+            offloadTasks();
+            return; // on the executor: step() goes on when they end
           case NEED_WRAP: {
             if (!flush()) {
               interest(SelectionKey.OP_WRITE);
@@ -240,12 +238,7 @@ public final class TlsTransport implements Transport {
     }
   }
 
-  /** Sends the engine's delegated tasks to the executor; false: step() goes on when they end. */
-  private boolean runTasks() {
-    offloadTasks();
-    return false;
-  }
-
+  /** Runs the engine's delegated tasks on the executor, then step() again on the reactor. */
   private void offloadTasks() {
     taskRunning = true;
     interest(0);

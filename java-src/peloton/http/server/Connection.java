@@ -750,12 +750,8 @@ final class Connection implements Reactor.IoHandler, BodySink {
     queued += len;
   }
 
-  /** Writes a length in decimal straight into the output buffer (no String per response). */
+  /** Writes a length (0 or more) in decimal straight into the output buffer, no String. */
   private void putLong(long v) {
-    if (v < 0) {
-      putAscii(Long.toString(v)); // never a length; kept simple
-      return;
-    }
     int digits = 1;
     for (long x = v; x >= 10; x /= 10) {
       digits++;

@@ -218,53 +218,48 @@ public final class Router implements HttpHandler {
           && !(r.method.equals("GET") && method.equals("HEAD"))) {
         continue; // HEAD is served by GET routes: the server drops the body
       }
+      Matcher m = null; // a literal route has no groups and needs no Matcher
       if (r.kind != REGEX) {
         if (!r.literalMatch(path)) {
           continue;
         }
-        if (r.handler instanceof HttpHandler) {
-          ((HttpHandler) r.handler).handle(ex);
-        } else if (r.extra.length == 0) {
-          ((IFn) r.handler).invoke(ex);
-        } else {
-          Object[] args = new Object[1 + r.extra.length];
-          args[0] = ex;
-          System.arraycopy(r.extra, 0, args, 1, r.extra.length);
-          ((IFn) r.handler).applyTo(ArraySeq.create(args));
+      } else {
+        m = r.pattern.matcher(path);
+        if (!m.find()) {
+          continue;
         }
-        return;
       }
-      Matcher m = r.pattern.matcher(path);
-      if (!m.find()) {
-        continue;
-      }
-      if (r.handler instanceof HttpHandler) {
-        int n = m.groupCount();
-        if (n > 0) {
-          String[] groups = new String[n];
-          for (int g = 1; g <= n; g++) {
-            groups[g - 1] = m.group(g);
-          }
-          ex.pathParams = groups;
-        }
-        ((HttpHandler) r.handler).handle(ex);
-        return;
-      }
-      IFn f = (IFn) r.handler;
-      int groups = m.groupCount();
-      if (groups == 0 && r.extra.length == 0) {
-        f.invoke(ex);
-        return;
-      }
-      Object[] args = new Object[1 + r.extra.length + groups];
-      args[0] = ex;
-      System.arraycopy(r.extra, 0, args, 1, r.extra.length);
-      for (int g = 1; g <= groups; g++) {
-        args[r.extra.length + g] = m.group(g);
-      }
-      f.applyTo(ArraySeq.create(args));
+      call(r, ex, m);
       return;
     }
     notFound.handle(ex);
+  }
+
+  /** Calls {@code r}'s handler with the groups of {@code m} (none when {@code m} is null). */
+  private static void call(Route r, Exchange ex, Matcher m) throws Exception {
+    int groups = m == null ? 0 : m.groupCount();
+    if (r.handler instanceof HttpHandler) {
+      if (groups > 0) {
+        String[] params = new String[groups];
+        for (int g = 1; g <= groups; g++) {
+          params[g - 1] = m.group(g);
+        }
+        ex.pathParams = params;
+      }
+      ((HttpHandler) r.handler).handle(ex);
+      return;
+    }
+    IFn f = (IFn) r.handler;
+    if (groups == 0 && r.extra.length == 0) {
+      f.invoke(ex);
+      return;
+    }
+    Object[] args = new Object[1 + r.extra.length + groups];
+    args[0] = ex;
+    System.arraycopy(r.extra, 0, args, 1, r.extra.length);
+    for (int g = 1; g <= groups; g++) {
+      args[r.extra.length + g] = m.group(g);
+    }
+    f.applyTo(ArraySeq.create(args));
   }
 }

@@ -1,7 +1,5 @@
 package peloton.http.server;
 
-import peloton.http.Headers;
-import peloton.http.HttpDate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -34,6 +32,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import peloton.fut.Fut;
+import peloton.http.Headers;
+import peloton.http.HttpDate;
 
 class HttpServerTest {
   private static final String HELLO = "<h1>Hello from Peloton</h1>";
