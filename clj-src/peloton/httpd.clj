@@ -423,7 +423,8 @@
    :password [string? "the password of :keystore"]
    :ssl-context [#(instance? SSLContext %) "a javax.net.ssl.SSLContext"]
    :client-auth [#{:need :want :none} ":need, :want or :none"]
-   :ca-cert [string? "the path of a PEM file of the CAs client certificates must chain to"]})
+   :ca-cert [string? "the path of a PEM file of the CAs client certificates must chain to"]
+   :handshake-tasks [#{:inline :executor} ":inline or :executor"]})
 
 (defn- tls-config
   "The server TlsConfig for the `:tls` option map (or a TlsConfig given as is)."
@@ -457,11 +458,14 @@
                              cert (TlsConfig/serverPem cert key)
                              keystore (TlsConfig/serverKeystore keystore password)
                              :else (TlsConfig/server ^SSLContext ssl-context))]
-          (if asks?
-            (.clientAuth t (if (= :need client-auth) TlsConfig$ClientAuth/NEED
-                               TlsConfig$ClientAuth/WANT)
-                         ^String ca-cert)
-            t))))))
+          (let [^TlsConfig t (if asks?
+                               (.clientAuth t (if (= :need client-auth) TlsConfig$ClientAuth/NEED
+                                                  TlsConfig$ClientAuth/WANT)
+                                            ^String ca-cert)
+                               t)]
+            (if-let [tasks (:handshake-tasks tls)]
+              (.inlineTasks t (= :inline tasks))
+              t)))))))
 
 (def server-options
   "The options of `serve!`, `start-server!` and `serve-ring!`, as a
@@ -587,6 +591,11 @@
   `:client-auth :want` (one without a certificate is served too); only the CAs
   of `:ca-cert` are trusted for clients. The handler sees the verified chain:
   `(.clientCertificates conn)`, in Ring `:ssl-client-cert` (the leaf).
+  `:handshake-tasks` says where the handshake's CPU work (key exchange,
+  signature) runs: `:inline` on the connection's reactor, as Netty does (the
+  default with `:cert` or `:keystore`: the JDK's own key managers, a
+  millisecond or two each), or `:executor` on a small shared pool (the default
+  with `:ssl-context`, whose key managers may block).
 
   Each route is `[method regex handler & extra-args]`: `method` a keyword such
   as `:GET` (which also takes HEAD) or `:any` (see `route-methods`; another

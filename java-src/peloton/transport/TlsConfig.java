@@ -58,9 +58,11 @@ public final class TlsConfig {
   private final String[] alpn;
   private final String[] protocols;
   private final ClientAuth clientAuth;
+  private final boolean inlineTasks;
 
   private TlsConfig(SSLContext context, KeyManager[] keyManagers, boolean client,
-      boolean verifyHostname, boolean insecure, String[] alpn, ClientAuth clientAuth) {
+      boolean verifyHostname, boolean insecure, String[] alpn, ClientAuth clientAuth,
+      boolean inlineTasks) {
     this.context = context;
     this.keyManagers = keyManagers;
     this.client = client;
@@ -68,6 +70,7 @@ public final class TlsConfig {
     this.insecure = insecure;
     this.alpn = alpn;
     this.clientAuth = clientAuth;
+    this.inlineTasks = inlineTasks;
     List<String> supported = Arrays.asList(context.getSupportedSSLParameters().getProtocols());
     List<String> ps = new ArrayList<>();
     for (String p : PROTOCOLS) {
@@ -87,12 +90,13 @@ public final class TlsConfig {
    * @return the configuration
    */
   public static TlsConfig server(SSLContext context) {
-    return new TlsConfig(context, null, false, false, false, new String[0], ClientAuth.NONE);
+    return new TlsConfig(context, null, false, false, false, new String[0], ClientAuth.NONE,
+        false);
   }
 
   private static TlsConfig server(KeyManager[] kms) {
     return new TlsConfig(context(kms, null), kms, false, false, false, new String[0],
-        ClientAuth.NONE);
+        ClientAuth.NONE, true);
   }
 
   /**
@@ -212,7 +216,7 @@ public final class TlsConfig {
     SSLContext ctx = context(kms,
         o.verifyCertificates ? trustManagers(o.caCert) : new TrustManager[] {new Checked(null)});
     return new TlsConfig(ctx, kms, true, o.verifyCertificates && o.verifyHostname,
-        !o.verifyCertificates, new String[0], ClientAuth.NONE);
+        !o.verifyCertificates, new String[0], ClientAuth.NONE, true);
   }
 
   /**
@@ -224,7 +228,7 @@ public final class TlsConfig {
    */
   public static TlsConfig client(SSLContext context, boolean verifyHostname) {
     return new TlsConfig(context, null, true, verifyHostname, false, new String[0],
-        ClientAuth.NONE);
+        ClientAuth.NONE, false);
   }
 
   /**
@@ -236,7 +240,7 @@ public final class TlsConfig {
    */
   public TlsConfig alpn(String... protocols) {
     return new TlsConfig(context, keyManagers, client, verifyHostname, insecure, protocols.clone(),
-        clientAuth);
+        clientAuth, inlineTasks);
   }
 
   /**
@@ -267,7 +271,37 @@ public final class TlsConfig {
       }
       ctx = context(keyManagers, onlyTrust(caFile));
     }
-    return new TlsConfig(ctx, keyManagers, false, false, false, alpn, mode);
+    return new TlsConfig(ctx, keyManagers, false, false, false, alpn, mode, inlineTasks);
+  }
+
+  /**
+   * This configuration running the handshake's delegated tasks (key exchange, signature,
+   * certificate checks) on the connection's reactor thread ({@code true}), as Netty does by
+   * default, or on a small shared executor ({@code false}).
+   *
+   * <p>Inline is the default for configurations built from files ({@link #serverPem},
+   * {@link #serverKeystore}, {@link #client(ClientOptions)}): their key and trust managers are the
+   * JDK's, a millisecond or two of CPU per handshake, and handing each handshake to another thread
+   * and back cost a fifth more CPU per handshake on this machine, mostly in context switches. The
+   * executor is the default for a ready {@link SSLContext}, whose managers are the caller's and
+   * may block (a key held by a remote service); on the executor a slow one never holds up the
+   * reactor's other connections.
+   *
+   * @param inline true to run the tasks on the reactor, false for the executor
+   * @return a new configuration; this one is unchanged
+   */
+  public TlsConfig inlineTasks(boolean inline) {
+    return new TlsConfig(context, keyManagers, client, verifyHostname, insecure, alpn, clientAuth,
+        inline);
+  }
+
+  /**
+   * Where the handshake's delegated tasks run: see {@link #inlineTasks(boolean)}.
+   *
+   * @return true when they run on the reactor thread
+   */
+  public boolean inlineTasks() {
+    return inlineTasks;
   }
 
   /**

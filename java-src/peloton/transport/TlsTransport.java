@@ -24,11 +24,11 @@ import peloton.reactor.Timer;
 /**
  * TLS over a non-blocking channel with an {@link SSLEngine}, for every protocol of Peloton.
  *
- * <p>The handshake runs as the channel's IO handler until it is done: delegated tasks (certificate
- * checks, key exchange: milliseconds of CPU each) run on a small shared executor, and the loop
- * goes on on the reactor when they end, so a burst of handshakes never holds up the reactor's
- * other connections (run inline, as Netty does by default, they gave the same handshakes per
- * second here and two to three times the p99). Several records in one read, records split across reads, and
+ * <p>The handshake runs as the channel's IO handler until it is done. Its delegated tasks
+ * (certificate checks, key exchange: a millisecond or two of CPU each) run where {@link
+ * TlsConfig#inlineTasks(boolean)} says: on the reactor, as Netty does, or on a small shared
+ * executor, the loop going on on the reactor when they end, so that a task that blocks never
+ * holds up the reactor's other connections. Several records in one read, records split across reads, and
  * application data arriving with the last handshake flight are all handled; such data waits in
  * {@link #hasBufferedInput()}. After the handshake, TLS 1.3 post-handshake messages (session
  * tickets, key updates) are served inside {@link #read}; a TLS 1.2 renegotiation is refused (the
@@ -66,6 +66,7 @@ public final class TlsTransport implements Transport {
 
   private final SocketChannel ch;
   private final SSLEngine engine;
+  private final boolean inlineTasks;
   private ByteBuffer stashIn; // ciphertext read but not yet unwrapped (read mode)
   private ByteBuffer plainLeft; // plaintext that did not fit the caller's buffer (read mode)
   private ByteBuffer pendingOut; // ciphertext the socket did not take (read mode)
@@ -85,14 +86,28 @@ public final class TlsTransport implements Transport {
   private boolean taskRunning;
 
   /**
-   * TLS over {@code ch} with {@code engine} (client or server mode already set).
+   * TLS over {@code ch} with {@code engine} (client or server mode already set), its handshake's
+   * delegated tasks on the shared executor.
    *
    * @param ch a connected non-blocking channel
    * @param engine the engine, configured; the handshake starts at {@link #start}
    */
   public TlsTransport(SocketChannel ch, SSLEngine engine) {
+    this(ch, engine, false);
+  }
+
+  /**
+   * TLS over {@code ch} with {@code engine} (client or server mode already set).
+   *
+   * @param ch a connected non-blocking channel
+   * @param engine the engine, configured; the handshake starts at {@link #start}
+   * @param inlineTasks true to run the handshake's delegated tasks on the reactor thread, false
+   *     for the shared executor (see {@link TlsConfig#inlineTasks(boolean)})
+   */
+  public TlsTransport(SocketChannel ch, SSLEngine engine, boolean inlineTasks) {
     this.ch = ch;
     this.engine = engine;
+    this.inlineTasks = inlineTasks;
   }
 
   /**
@@ -175,7 +190,14 @@ public final class TlsTransport implements Transport {
       failHandshake(e);
       return started;
     }
-    step();
+    if (engine.getUseClientMode()) {
+      step(); // the client speaks first
+    } else {
+      // A server waits for the selector to report the ClientHello instead of reading it now: a
+      // burst of accepted connections would otherwise run all their key exchanges back to back
+      // before the reactor serves anything else (a p99 of 400 ms under ab -c 50).
+      interest(SelectionKey.OP_READ);
+    }
     return started;
   }
 
@@ -185,34 +207,50 @@ public final class TlsTransport implements Transport {
     }
   }
 
-  /** Drives the handshake as far as it goes without waiting. */
+  /**
+   * Drives the handshake as far as it goes without waiting. The records of one flight (a TLS 1.3
+   * server's hello, certificate and finished are five or six wraps) gather in the reactor's
+   * output buffer and go out in one write, as Netty's SslHandler sends them.
+   */
   private void step() {
     if (handshakeDone || closed || taskRunning) {
       return;
     }
+    ByteBuffer out = null; // the flight gathered so far (write mode), not yet written
     try {
       for (;;) {
         HandshakeStatus hs = engine.getHandshakeStatus();
-        switch (hs) {
-          case NEED_TASK:
-            offloadTasks();
-            return; // on the executor: step() goes on when they end
-          case NEED_WRAP: {
+        if (hs == HandshakeStatus.NEED_WRAP) {
+          if (out == null) {
             if (!flush()) {
               interest(SelectionKey.OP_WRITE);
               return;
             }
-            ByteBuffer net = scratch().netOut;
-            net.clear();
-            SSLEngineResult r = engine.wrap(EMPTY, net);
-            net.flip();
-            writeNet(net);
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
-              throw new TlsException(TlsException.Reason.CLOSED,
-                  "the connection closed during the handshake", null);
-            }
-            break;
+            out = scratch().netOut;
+            out.clear();
+          } else if (out.remaining() < engine.getSession().getPacketBufferSize()) {
+            out = writeGathered(out);
+            continue;
           }
+          SSLEngineResult r = engine.wrap(EMPTY, out);
+          if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+            writeGathered(out);
+            throw new TlsException(TlsException.Reason.CLOSED,
+                "the connection closed during the handshake", null);
+          }
+          continue;
+        }
+        if (out != null) {
+          out = writeGathered(out);
+        }
+        switch (hs) {
+          case NEED_TASK:
+            if (inlineTasks) {
+              runTasks(engine);
+              break;
+            }
+            offloadTasks();
+            return; // on the executor: step() goes on when they end
           case NEED_UNWRAP:
           case NEED_UNWRAP_AGAIN:
             if (!flush()) {
@@ -238,16 +276,20 @@ public final class TlsTransport implements Transport {
     }
   }
 
+  /** Writes the gathered records in {@code out} (write mode); returns null: nothing gathered. */
+  private ByteBuffer writeGathered(ByteBuffer out) throws IOException {
+    out.flip();
+    writeNet(out);
+    return null;
+  }
+
   /** Runs the engine's delegated tasks on the executor, then step() again on the reactor. */
   private void offloadTasks() {
     taskRunning = true;
     interest(0);
     taskExecutor().execute(() -> {
       try {
-        Runnable t;
-        while ((t = engine.getDelegatedTask()) != null) {
-          t.run();
-        }
+        runTasks(engine);
       } finally {
         reactor.dispatch(() -> {
           taskRunning = false;
@@ -255,6 +297,13 @@ public final class TlsTransport implements Transport {
         });
       }
     });
+  }
+
+  private static void runTasks(SSLEngine engine) {
+    Runnable t;
+    while ((t = engine.getDelegatedTask()) != null) {
+      t.run();
+    }
   }
 
   /** Unwraps one handshake record; false when more bytes must come from the socket first. */
@@ -460,10 +509,7 @@ public final class TlsTransport implements Transport {
     for (int i = 0; i < 8; i++) {
       hs = engine.getHandshakeStatus();
       if (hs == HandshakeStatus.NEED_TASK) {
-        Runnable t;
-        while ((t = engine.getDelegatedTask()) != null) {
-          t.run();
-        }
+        runTasks(engine);
       } else if (hs == HandshakeStatus.NEED_WRAP) {
         ByteBuffer net = scratch().netOut;
         net.clear();

@@ -52,7 +52,7 @@ public interface Transport {
    */
   static TlsTransport tls(SocketChannel ch, TlsConfig config, String host, int port) {
     return new TlsTransport(ch, config.isClient() ? config.clientEngine(host, port)
-        : config.serverEngine());
+        : config.serverEngine(), config.inlineTasks());
   }
 
   /**

@@ -32,7 +32,10 @@
   (doseq [tls [{:cert (f "fullchain.pem") :key (f "server.key")}
                {:cert (f "server-ec.pem") :key (f "server-ec-sec1.key")}
                {:keystore (f "server.p12") :password "secret"}
-               {:ssl-context (.context (TlsConfig/serverPem (f "fullchain.pem") (f "server.key")))}]]
+               {:ssl-context (.context (TlsConfig/serverPem (f "fullchain.pem") (f "server.key")))}
+               {:cert (f "fullchain.pem") :key (f "server.key") :handshake-tasks :executor}
+               {:ssl-context (.context (TlsConfig/serverPem (f "fullchain.pem") (f "server.key")))
+                :handshake-tasks :inline}]]
     (testing (pr-str (keys tls))
       (with-server [s (httpd/serve! {:port 0 :reactors 1 :tls tls}
                                     [:GET #"^/$" (fn [conn] (httpd/send-html! conn "secure hello"))])]
@@ -161,7 +164,9 @@
                                                              :ca-certs (f "ca.pem"))})))
     (is (thrown-with-msg? java.io.IOException #"missing-ca\.pem"
                           (httpd/serve! {:port 0 :tls (assoc base :client-auth :need
-                                                             :ca-cert "missing-ca.pem")})))))
+                                                             :ca-cert "missing-ca.pem")})))
+    (is (thrown-with-msg? IllegalArgumentException #":handshake-tasks.*:inline or :executor"
+                          (httpd/serve! {:port 0 :tls (assoc base :handshake-tasks :reactor)})))))
 
 (deftest srv-dns-server-option-is-checked
   (testing "a value that is no dns:// URL names the option"

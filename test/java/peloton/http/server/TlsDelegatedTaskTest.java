@@ -1,6 +1,7 @@
 package peloton.http.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -31,8 +32,10 @@ import peloton.transport.TestCerts;
 import peloton.transport.TlsConfig;
 
 /**
- * The TLS handshake's delegated tasks run on the executor, never on the reactor: a handshake whose
- * key manager is slow (here it sleeps) does not hold up the other connections of its reactor.
+ * Where the TLS handshake's delegated tasks run. With a ready SSLContext (the caller's key
+ * managers) they run on the executor, never on the reactor: a handshake whose key manager is slow
+ * (here it sleeps) does not hold up the other connections of its reactor. Configurations built from
+ * files, or told so, run them on the reactor thread.
  */
 class TlsDelegatedTaskTest {
   /** Where (thread name) and when (nanoTime after) the key manager was asked for its alias. */
@@ -113,17 +116,56 @@ class TlsDelegatedTaskTest {
     return calls;
   }
 
-  @Test
-  void aSlowHandshakeTaskRunsOffTheReactorAndOthersGoOn() throws Exception {
+  private static SlowKeyManager slowKeyManager() throws Exception {
     KeyStore ks = KeyStore.getInstance("PKCS12");
     try (InputStream in = Files.newInputStream(Path.of(TestCerts.file("server.p12")))) {
       ks.load(in, "secret".toCharArray());
     }
     KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     kmf.init(ks, "secret".toCharArray());
-    SlowKeyManager km = new SlowKeyManager((X509ExtendedKeyManager) kmf.getKeyManagers()[0]);
+    return new SlowKeyManager((X509ExtendedKeyManager) kmf.getKeyManagers()[0]);
+  }
+
+  private static SSLContext contextOf(SlowKeyManager km) throws Exception {
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(new javax.net.ssl.KeyManager[] {km}, null, null);
+    return ctx;
+  }
+
+  @Test
+  void configurationsFromFilesRunTasksInlineAndReadyContextsOnTheExecutor() throws Exception {
+    assertTrue(TlsConfig.serverPem(TestCerts.file("fullchain.pem"), TestCerts.file("server.key"))
+        .inlineTasks());
+    assertTrue(TlsConfig.serverKeystore(TestCerts.file("server.p12"), "secret").alpn("http/1.1")
+        .inlineTasks());
+    assertTrue(TlsConfig.client(new TlsConfig.ClientOptions().caCert(TestCerts.file("ca.pem")))
+        .inlineTasks());
+    SSLContext ctx = contextOf(slowKeyManager());
+    assertFalse(TlsConfig.server(ctx).inlineTasks());
+    assertFalse(TlsConfig.client(ctx, true).inlineTasks());
+    assertTrue(TlsConfig.server(ctx).inlineTasks(true).alpn("http/1.1").inlineTasks());
+  }
+
+  @Test
+  void inlineTasksRunOnTheReactorThread() throws Exception {
+    SlowKeyManager km = slowKeyManager();
+    HttpServer server = HttpServer.start(new HttpServer.Options().port(0).reactors(1)
+        .tls(TlsConfig.server(contextOf(km)).inlineTasks(true)), ex -> ex.body("ok").send());
+    try {
+      HttpRequest req = HttpRequest.newBuilder(URI.create("https://localhost:" + server.port() + "/"))
+          .timeout(Duration.ofSeconds(20)).build();
+      for (Call c : handshake(km, req, 0)) {
+        assertTrue(c.thread().startsWith("peloton-http"), "a task ran on " + c.thread());
+      }
+    } finally {
+      server.close();
+    }
+  }
+
+  @Test
+  void aSlowHandshakeTaskRunsOffTheReactorAndOthersGoOn() throws Exception {
+    SlowKeyManager km = slowKeyManager();
+    SSLContext ctx = contextOf(km);
     HttpServer server = HttpServer.start(new HttpServer.Options().port(0).reactors(1)
         .tls(TlsConfig.server(ctx)), ex -> ex.body("ok").send());
     ExecutorService pool = Executors.newSingleThreadExecutor();
