@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Same-port start race: two processes start a Peloton server (2 reactors, SO_REUSEPORT) on
+# Same-port start race: two processes start a Peloton server (2 reactors) on
 # the same port at the same instant, TRIALS times (one fresh port per trial). A taken port
 # must be an error: in every trial exactly one of the two may get it.
 # Usage: bash bench/http/same-port.sh     (TRIALS=200 INTERVAL_MS=150 BASE_PORT=21000)

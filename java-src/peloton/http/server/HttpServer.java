@@ -4,15 +4,10 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -33,9 +28,9 @@ import peloton.transport.TlsTransport;
 import peloton.transport.Transport;
 
 /**
- * An HTTP/1.1 server on a {@link ReactorGroup}: each reactor accepts on its own listening socket
- * (SO_REUSEPORT where the OS has it; otherwise one socket whose connections are spread over the
- * reactors) and serves its connections from start to end.
+ * An HTTP/1.1 server on a {@link ReactorGroup}: one listening socket on the first reactor, which
+ * deals the connections it accepts to the reactors in turn (as Netty's acceptor does); each
+ * reactor serves its connections from start to end.
  *
  * <pre>{@code
  * HttpServer server = HttpServer.start(new HttpServer.Options().port(8080),
@@ -176,7 +171,7 @@ public final class HttpServer {
     }
   }
 
-  /** The per-reactor part of the server: its read buffer, listener and connections. */
+  /** The per-reactor part of the server: its read buffer, listener key and connections. */
   static final class ReactorState {
     /** Output buffers kept for reuse per reactor at most (2 MiB). */
     static final int POOL_MAX = 256;
@@ -190,8 +185,7 @@ public final class HttpServer {
     final ArrayList<Connection> connections = new ArrayList<>();
     // Connections handed to another protocol (WebSockets): not ours, but ended when we stop.
     final HashSet<Exchange.Detached> detached = new HashSet<>();
-    ServerSocketChannel listener;
-    SelectionKey listenerKey;
+    SelectionKey listenerKey; // on the first reactor only
     Timer sweep;
     // The Date header, refreshed by a timer just after each second turns: no clock read per response.
     byte[] date = HttpDate.currentBytes();
@@ -242,7 +236,6 @@ public final class HttpServer {
   static final long ACCEPT_PAUSE_MILLIS = 1000;
   /** At most one accept-failure warning per this interval, ms. */
   static final long ACCEPT_WARN_INTERVAL_MILLIS = 10_000;
-  private static final Object BIND_LOCK = new Object();
 
   final Options options;
   final HttpHandler handler;
@@ -253,6 +246,8 @@ public final class HttpServer {
   private long lastAcceptWarning;
   private long acceptFailures;
   private final List<ReactorState> states = new ArrayList<>();
+  private ServerSocketChannel listener;
+  private int nextReactor; // the reactor the next accepted connection goes to (first reactor's)
   private int port;
   volatile boolean draining;
   private volatile CompletableFuture<Void> stopped;
@@ -283,7 +278,7 @@ public final class HttpServer {
     try {
       s.bindAndStart();
     } catch (IOException | RuntimeException e) {
-      if (!s.group.reactors().get(0).isStopping() && s.listenerCount() == 0) {
+      if (!s.group.reactors().get(0).isStopping() && s.listener == null) {
         for (Reactor r : s.group.reactors()) {
           Connection.closeQuietly(r.selector()); // never started: nothing else will close them
         }
@@ -291,16 +286,6 @@ public final class HttpServer {
       throw e;
     }
     return s;
-  }
-
-  private int listenerCount() {
-    int n = 0;
-    for (ReactorState rs : states) {
-      if (rs.listener != null) {
-        n++;
-      }
-    }
-    return n;
   }
 
   /** The shutdown hook this server added, or null. */
@@ -312,30 +297,16 @@ public final class HttpServer {
     for (Reactor r : group.reactors()) {
       states.add(new ReactorState(r));
     }
-    boolean reusePort = reusePortSupported();
-    if (reusePort && states.size() > 1 && options.port != 0) {
-      // SO_REUSEPORT would silently share a port another server (of this user) holds, so a
-      // plain bind probes it first. Probe and binds must be one step, or two servers starting
-      // at the same instant both probe, both bind and split the connections: a lock (in this
-      // JVM, and a file lock for other processes) makes them one.
-      synchronized (BIND_LOCK) {
-        try (PortLock lock = PortLock.acquire(options.port)) {
-          bindListeners(true, true);
-        }
-      }
-    } else {
-      bindListeners(reusePort, false);
-    }
+    bindListener();
     group.start(false);
     for (ReactorState rs : states) {
       rs.reactor.submit(() -> {
-        try {
-          if (rs.listener != null) {
-            rs.listenerKey =
-                rs.reactor.register(rs.listener, SelectionKey.OP_ACCEPT, k -> accept(rs));
+        if (rs == states.get(0)) {
+          try {
+            rs.listenerKey = rs.reactor.register(listener, SelectionKey.OP_ACCEPT, k -> accept(rs));
+          } catch (IOException e) {
+            log.error("cannot register the listener on {}", rs.reactor, e);
           }
-        } catch (IOException e) {
-          log.error("cannot register the listener on {}", rs.reactor, e);
         }
         scheduleSweep(rs);
         scheduleDateTick(rs);
@@ -347,97 +318,27 @@ public final class HttpServer {
       shutdownHook = hook;
       Runtime.getRuntime().addShutdownHook(hook);
     }
-    log.info("HTTP{} server listening on {}:{} with {} reactors{}", tls == null ? "" : "S",
-        options.host, port,
-        states.size(), reusePort ? " (SO_REUSEPORT)" : "");
+    log.info("HTTP{} server listening on {}:{} with {} reactors", tls == null ? "" : "S",
+        options.host, port, states.size());
   }
 
-  /** A lock on one port number among the processes of this user, held while binding it. */
-  private static final class PortLock implements AutoCloseable {
-    private final FileChannel file;
-    private final FileLock lock;
-
-    private PortLock(FileChannel file, FileLock lock) {
-      this.file = file;
-      this.lock = lock;
-    }
-
-    static PortLock acquire(int port) {
-      Path p = Paths.get(System.getProperty("java.io.tmpdir"),
-          "peloton-" + System.getProperty("user.name", "user") + "-port-" + port + ".lock");
-      FileChannel f = null;
-      try {
-        f = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        return new PortLock(f, f.lock());
-      } catch (IOException | RuntimeException e) {
-        // No lock file (read-only tmp, another user's file): the probe alone still catches a
-        // port taken before this start began.
-        log.debug("no port lock {}: {}", p, e.toString());
-        if (f != null) {
-          Connection.closeQuietly(f);
-        }
-        return new PortLock(null, null);
-      }
-    }
-
-    @Override
-    public void close() {
-      try {
-        if (lock != null) {
-          lock.release();
-        }
-      } catch (IOException e) {
-        log.debug("port lock release failed: {}", e.toString());
-      }
-      if (file != null) {
-        Connection.closeQuietly(file);
-      }
-    }
-  }
-
-  private void bindListeners(boolean reusePort, boolean probeFirst) throws IOException {
-    InetSocketAddress addr = new InetSocketAddress(options.host, options.port);
+  /**
+   * Binds the one listening socket. A plain bind, so a port another socket listens on is an
+   * error every time (one socket per reactor with SO_REUSEPORT would share it silently).
+   */
+  private void bindListener() throws IOException {
+    ServerSocketChannel ssc = ServerSocketChannel.open();
     try {
-      if (probeFirst) {
-        try (ServerSocketChannel probe = ServerSocketChannel.open()) {
-          probe.bind(addr, 1);
-        }
-      }
-      for (int i = 0; i < states.size(); i++) {
-        if (i > 0 && !reusePort) {
-          break;
-        }
-        ServerSocketChannel ssc = ServerSocketChannel.open();
-        states.get(i).listener = ssc; // closed below when binding fails
-        ssc.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-        if (reusePort && states.size() > 1) {
-          ssc.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-        }
-        ssc.bind(addr, options.backlog);
-        ssc.configureBlocking(false);
-        if (i == 0) {
-          port = ((InetSocketAddress) ssc.getLocalAddress()).getPort();
-          addr = new InetSocketAddress(options.host, port);
-        }
-      }
+      ssc.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      ssc.bind(new InetSocketAddress(options.host, options.port), options.backlog);
+      ssc.configureBlocking(false);
+      port = ((InetSocketAddress) ssc.getLocalAddress()).getPort();
     } catch (IOException e) {
-      for (ReactorState rs : states) {
-        if (rs.listener != null) {
-          Connection.closeQuietly(rs.listener);
-          rs.listener = null;
-        }
-      }
+      Connection.closeQuietly(ssc);
       throw new IOException("cannot listen on " + options.host + ":" + options.port + ": "
           + e.getMessage(), e);
     }
-  }
-
-  private static boolean reusePortSupported() {
-    try (ServerSocketChannel probe = ServerSocketChannel.open()) {
-      return probe.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
-    } catch (IOException e) {
-      return false;
-    }
+    listener = ssc;
   }
 
   private void accept(ReactorState rs) {
@@ -449,7 +350,7 @@ public final class HttpServer {
     for (int i = 0; i < max; i++) {
       SocketChannel ch;
       try {
-        ch = rs.listener.accept();
+        ch = listener.accept();
       } catch (IOException e) {
         acceptFailed(rs, e);
         return i;
@@ -457,12 +358,12 @@ public final class HttpServer {
       if (ch == null) {
         return i;
       }
-      if (states.size() > 1 && states.get(1).listener == null) {
-        // One shared listener: spread connections over the reactors.
-        ReactorState target = states.get(Math.floorMod(acceptCount++, states.size()));
-        target.reactor.dispatch(() -> adopt(target, ch));
-      } else {
+      ReactorState target = states.get(nextReactor);
+      nextReactor = (nextReactor + 1) % states.size();
+      if (target == rs) {
         adopt(rs, ch);
+      } else {
+        target.reactor.submit(() -> adopt(target, ch));
       }
     }
     return max;
@@ -500,14 +401,12 @@ public final class HttpServer {
         + "pauses for {} ms each time", port, failures, e.toString(), ACCEPT_PAUSE_MILLIS);
   }
 
-  private int acceptCount;
-
   private void adopt(ReactorState rs, SocketChannel ch) {
     try {
       ch.configureBlocking(false);
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       Transport t = tls == null ? Transport.plain(ch)
-          : new TlsTransport(ch, tls.serverEngine()).plaintextReply(PLAIN_TO_TLS);
+          : new TlsTransport(ch, tls.serverEngine(), tls.inlineTasks()).plaintextReply(PLAIN_TO_TLS);
       Connection c = new Connection(this, rs, ch, t);
       if (tls != null) {
         c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
@@ -655,13 +554,13 @@ public final class HttpServer {
       CompletableFuture<Void> f = new CompletableFuture<>();
       each.add(f);
       rs.reactor.submit(() -> {
-        if (rs.listener != null) {
+        if (rs.listenerKey != null) {
           // Connections already in the backlog were promised an answer: take them, then close
           // (closing the listener would reset them).
           while (acceptSome(rs, 1024) == 1024) {
             // more waiting
           }
-          Connection.closeQuietly(rs.listener);
+          Connection.closeQuietly(listener);
         }
         drain(rs, deadline, f, true);
       });
