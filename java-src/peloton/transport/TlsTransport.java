@@ -229,7 +229,8 @@ public final class TlsTransport implements Transport {
             out = scratch().netOut;
             out.clear();
           } else if (out.remaining() < engine.getSession().getPacketBufferSize()) {
-            out = writeGathered(out);
+            writeGathered(out);
+            out = null;
             continue;
           }
           SSLEngineResult r = engine.wrap(EMPTY, out);
@@ -241,12 +242,13 @@ public final class TlsTransport implements Transport {
           continue;
         }
         if (out != null) {
-          out = writeGathered(out);
+          writeGathered(out);
+          out = null;
         }
         switch (hs) {
           case NEED_TASK:
             if (inlineTasks) {
-              runTasks(engine);
+              runTasks();
               break;
             }
             offloadTasks();
@@ -276,11 +278,10 @@ public final class TlsTransport implements Transport {
     }
   }
 
-  /** Writes the gathered records in {@code out} (write mode); returns null: nothing gathered. */
-  private ByteBuffer writeGathered(ByteBuffer out) throws IOException {
+  /** Writes the records gathered in {@code out} (write mode). */
+  private void writeGathered(ByteBuffer out) throws IOException {
     out.flip();
     writeNet(out);
-    return null;
   }
 
   /** Runs the engine's delegated tasks on the executor, then step() again on the reactor. */
@@ -289,7 +290,7 @@ public final class TlsTransport implements Transport {
     interest(0);
     taskExecutor().execute(() -> {
       try {
-        runTasks(engine);
+        runTasks();
       } finally {
         reactor.dispatch(() -> {
           taskRunning = false;
@@ -299,7 +300,7 @@ public final class TlsTransport implements Transport {
     });
   }
 
-  private static void runTasks(SSLEngine engine) {
+  private void runTasks() {
     Runnable t;
     while ((t = engine.getDelegatedTask()) != null) {
       t.run();
@@ -509,7 +510,7 @@ public final class TlsTransport implements Transport {
     for (int i = 0; i < 8; i++) {
       hs = engine.getHandshakeStatus();
       if (hs == HandshakeStatus.NEED_TASK) {
-        runTasks(engine);
+        runTasks();
       } else if (hs == HandshakeStatus.NEED_WRAP) {
         ByteBuffer net = scratch().netOut;
         net.clear();

@@ -24,7 +24,6 @@ import peloton.reactor.Reactor;
 import peloton.reactor.ReactorGroup;
 import peloton.reactor.Timer;
 import peloton.transport.TlsConfig;
-import peloton.transport.TlsTransport;
 import peloton.transport.Transport;
 
 /**
@@ -171,7 +170,7 @@ public final class HttpServer {
     }
   }
 
-  /** The per-reactor part of the server: its read buffer, listener key and connections. */
+  /** The per-reactor part of the server: its read buffer and connections. */
   static final class ReactorState {
     /** Output buffers kept for reuse per reactor at most (2 MiB). */
     static final int POOL_MAX = 256;
@@ -185,7 +184,6 @@ public final class HttpServer {
     final ArrayList<Connection> connections = new ArrayList<>();
     // Connections handed to another protocol (WebSockets): not ours, but ended when we stop.
     final HashSet<Exchange.Detached> detached = new HashSet<>();
-    SelectionKey listenerKey; // on the first reactor only
     Timer sweep;
     // The Date header, refreshed by a timer just after each second turns: no clock read per response.
     byte[] date = HttpDate.currentBytes();
@@ -247,6 +245,7 @@ public final class HttpServer {
   private long acceptFailures;
   private final List<ReactorState> states = new ArrayList<>();
   private ServerSocketChannel listener;
+  private SelectionKey listenerKey; // on the first reactor, which alone accepts
   private int nextReactor; // the reactor the next accepted connection goes to (first reactor's)
   private int port;
   volatile boolean draining;
@@ -303,7 +302,7 @@ public final class HttpServer {
       rs.reactor.submit(() -> {
         if (rs == states.get(0)) {
           try {
-            rs.listenerKey = rs.reactor.register(listener, SelectionKey.OP_ACCEPT, k -> accept(rs));
+            listenerKey = rs.reactor.register(listener, SelectionKey.OP_ACCEPT, k -> accept(rs));
           } catch (IOException e) {
             log.error("cannot register the listener on {}", rs.reactor, e);
           }
@@ -376,7 +375,7 @@ public final class HttpServer {
    * most once per interval with the number of failures since the last one.
    */
   private void acceptFailed(ReactorState rs, IOException e) {
-    SelectionKey k = rs.listenerKey;
+    SelectionKey k = listenerKey;
     if (k != null && k.isValid()) {
       k.interestOps(0);
       rs.reactor.schedule(ACCEPT_PAUSE_MILLIS, TimeUnit.MILLISECONDS, () -> {
@@ -406,7 +405,7 @@ public final class HttpServer {
       ch.configureBlocking(false);
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       Transport t = tls == null ? Transport.plain(ch)
-          : new TlsTransport(ch, tls.serverEngine(), tls.inlineTasks()).plaintextReply(PLAIN_TO_TLS);
+          : Transport.tls(ch, tls, null, 0).plaintextReply(PLAIN_TO_TLS);
       Connection c = new Connection(this, rs, ch, t);
       if (tls != null) {
         c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
@@ -554,7 +553,7 @@ public final class HttpServer {
       CompletableFuture<Void> f = new CompletableFuture<>();
       each.add(f);
       rs.reactor.submit(() -> {
-        if (rs.listenerKey != null) {
+        if (rs == states.get(0)) {
           // Connections already in the backlog were promised an answer: take them, then close
           // (closing the listener would reset them).
           while (acceptSome(rs, 1024) == 1024) {
