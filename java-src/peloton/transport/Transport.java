@@ -27,7 +27,7 @@ import peloton.reactor.Reactor;
  * full: a protocol keeps write interest while {@link #hasPendingOutput} and calls {@link #flush}
  * (or write) when the socket is writable again.
  */
-public interface Transport {
+public interface Transport extends AutoCloseable {
   /**
    * Plain TCP over {@code ch}.
    *
@@ -171,5 +171,6 @@ public interface Transport {
   void shutdownOutput() throws IOException;
 
   /** Closes the connection; TLS sends close_notify first when it can without waiting. */
+  @Override
   void close();
 }

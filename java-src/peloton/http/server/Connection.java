@@ -3,6 +3,7 @@ package peloton.http.server;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -88,6 +89,10 @@ final class Connection implements Reactor.IoHandler, BodySink {
   private ByteBuffer acc; // accumulating bytes, write mode, not yet in outq
   private long queued;
   private boolean closeAfterWrite;
+  // TCP_NODELAY is set before the first write that more writes may follow (see flush), as nginx
+  // does: the last answer of a connection closing after it goes out at once without it (the
+  // close pushes whatever Nagle holds), which saves a syscall per connection-per-request.
+  boolean noDelay;
   private boolean lingerAfterWrite;
   private boolean writeInterest;
   private List<Fut> drainWaiters;
@@ -795,6 +800,9 @@ final class Connection implements Reactor.IoHandler, BodySink {
       return;
     }
     seal();
+    if (!noDelay && !closeAfterWrite && !lingerAfterWrite && !outq.isEmpty()) {
+      noDelay();
+    }
     try {
       while (t.flush() && !outq.isEmpty()) {
         Object head = outq.peek();
@@ -884,6 +892,15 @@ final class Connection implements Reactor.IoHandler, BodySink {
       }
     } else if (queued > server.options.highWaterMark) {
       setInterest(SelectionKey.OP_READ, false);
+    }
+  }
+
+  private void noDelay() {
+    noDelay = true;
+    try {
+      ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    } catch (IOException e) {
+      log.debug("cannot set TCP_NODELAY for {}: {}", remoteAddress(), e.toString());
     }
   }
 
@@ -1023,7 +1040,7 @@ final class Connection implements Reactor.IoHandler, BodySink {
       }
       drainWaiters = null;
     }
-    t.close();
+    rs.reactor.closeDeregistered(key, t);
     rs.remove(this);
   }
 

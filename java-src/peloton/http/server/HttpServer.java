@@ -403,11 +403,14 @@ public final class HttpServer {
   private void adopt(ReactorState rs, SocketChannel ch) {
     try {
       ch.configureBlocking(false);
-      ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       Transport t = tls == null ? Transport.plain(ch)
           : Transport.tls(ch, tls, null, 0).plaintextReply(PLAIN_TO_TLS);
       Connection c = new Connection(this, rs, ch, t);
       if (tls != null) {
+        // A handshake is several flights each way: no Nagle from the start (plain HTTP sets it
+        // on its first write that more may follow, see Connection.flush).
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        c.noDelay = true;
         c.key = rs.reactor.register(ch, SelectionKey.OP_READ, c);
         rs.add(c);
         t.start(rs.reactor, c.key, options.headerTimeoutMillis).onComplete((v, e) -> {

@@ -347,4 +347,77 @@ class ReactorTest {
       assertTrue(g.awaitTermination(5, TimeUnit.SECONDS));
     }
   }
+
+  /** A connected pair on loopback: [0] accepted (non-blocking), [1] the client (blocking). */
+  private static SocketChannel[] loopbackPair() throws Exception {
+    try (ServerSocketChannel ss = ServerSocketChannel.open()) {
+      ss.bind(new InetSocketAddress("127.0.0.1", 0));
+      SocketChannel client = SocketChannel.open(ss.getLocalAddress());
+      SocketChannel accepted = ss.accept();
+      accepted.configureBlocking(false);
+      return new SocketChannel[] {accepted, client};
+    }
+  }
+
+  /** Reads the client side until EOF; answers -1 once the server side has closed. */
+  private static int readToEof(SocketChannel client) throws Exception {
+    client.socket().setSoTimeout(5000);
+    return client.socket().getInputStream().read();
+  }
+
+  @Test
+  void closeDeregisteredClosesAfterTheSelectorDropsTheKeyEvenWhenTheLoopIsIdle() throws Exception {
+    SocketChannel[] pair = loopbackPair();
+    SocketChannel s = pair[0];
+    CompletableFuture<Boolean> registeredAtClose = new CompletableFuture<>();
+    boolean openAfterCall = onReactor(() -> {
+      SelectionKey key = reactor.register(s, SelectionKey.OP_READ, k -> { });
+      reactor.closeDeregistered(key, () -> {
+        registeredAtClose.complete(s.isRegistered());
+        s.close();
+      });
+      return s.isOpen();
+    });
+    assertTrue(openAfterCall, "closed while still registered");
+    // Nothing else happens on the reactor: the close must not wait for an event or a task.
+    assertEquals(-1, readToEof(pair[1]));
+    assertFalse(registeredAtClose.get(5, TimeUnit.SECONDS), "closed before the key was dropped");
+    assertFalse(s.isOpen());
+    pair[1].close();
+  }
+
+  @Test
+  void closeDeregisteredClosesAtOnceWithoutAKeyOrOffTheReactorAndAtStop() throws Exception {
+    SocketChannel[] a = loopbackPair();
+    reactor.closeDeregistered(null, a[0]);
+    assertFalse(a[0].isOpen());
+    a[1].close();
+
+    SocketChannel[] b = loopbackPair();
+    SelectionKey key = onReactor(() -> reactor.register(b[0], SelectionKey.OP_READ, k -> { }));
+    reactor.closeDeregistered(key, b[0]); // from the test thread
+    assertFalse(b[0].isOpen());
+    assertEquals(-1, readToEof(b[1]));
+    b[1].close();
+
+    // Queued in the loop's last turn: closed when the loop ends, not leaked.
+    Reactor r = new Reactor("closing-at-stop").start(true);
+    SocketChannel[] c = loopbackPair();
+    CompletableFuture<Void> queued = new CompletableFuture<>();
+    r.submit(() -> {
+      try {
+        SelectionKey k = r.register(c[0], SelectionKey.OP_READ, x -> { });
+        r.stop();
+        r.closeDeregistered(k, c[0]);
+        queued.complete(null);
+      } catch (Exception e) {
+        queued.completeExceptionally(e);
+      }
+    });
+    queued.get(5, TimeUnit.SECONDS);
+    assertTrue(r.awaitTermination(5, TimeUnit.SECONDS));
+    assertFalse(c[0].isOpen());
+    assertEquals(-1, readToEof(c[1]));
+    c[1].close();
+  }
 }
