@@ -17,6 +17,7 @@ ROUNDS=${ROUNDS:-2}               # how many times the whole alternation runs
 DEPTH=${PIPELINE_DEPTH:-16}       # requests per write in pipelined mode
 BASE_PORT=${BASE_PORT:-18080}     # peloton, netty, undertow, nginx on BASE_PORT+0..3
 SERVERS=${SERVERS:-"peloton netty undertow nginx"}
+SYSCALLS=${SYSCALLS:-0}           # 1: also count the servers' system calls per request (perf stat)
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 # The same flags for every JVM server (peloton-hello.sh gets them as $JVM_OPTS).
 JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseParallelGC"}
@@ -133,6 +134,43 @@ wait_ready() {
   return 2
 }
 
+# ---- server CPU and system calls ---------------------------------------------------
+# A server is a process group (setsid): its CPU is every process's user+system ticks.
+group_pids() { pgrep -g "$1" | paste -sd, -; }
+group_ticks() {  # $1 pgid -> clock ticks used so far by the group's processes
+  local t=0 p
+  for p in $(pgrep -g "$1"); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+TCK=$(getconf CLK_TCK)
+SYSCALL_NAMES="accept accept4 fcntl getsockname setsockopt getsockopt shutdown close read recvfrom write writev sendto epoll_wait epoll_ctl futex"
+PERF_OK=0
+if [ "$SYSCALLS" = 1 ]; then
+  if command -v perf >/dev/null && perf stat -e syscalls:sys_enter_close -- true >/dev/null 2>&1; then
+    PERF_OK=1
+  else
+    echo "SYSCALLS=1 needs perf with syscall tracepoints (Debian: linux-perf; root or perf_event_paranoid <= 1)" >&2
+    exit 2
+  fi
+fi
+PERFPID=""
+perf_start() {  # $1 pgid $2 output file: counts the group's syscalls until perf_stop
+  [ "$PERF_OK" = 1 ] || return 0
+  local ev="" n
+  for n in $SYSCALL_NAMES; do ev+="syscalls:sys_enter_$n,"; done
+  perf stat -x, -e "${ev%,}" -p "$(group_pids "$1")" -o "$2" >/dev/null 2>&1 &
+  PERFPID=$!
+  sleep 0.3 # perf attaches before the load starts
+}
+perf_stop() {
+  [ -n "$PERFPID" ] || return 0
+  kill -INT "$PERFPID" 2>/dev/null || true
+  wait "$PERFPID" 2>/dev/null || true
+  PERFPID=""
+}
+
 # ---- parsing: each prints "rps p50_ms p99_ms errors" -------------------------
 parse_wrk() {
   awk '
@@ -147,13 +185,14 @@ parse_wrk() {
     dist && $1 == "50%" { p50 = ms($2) }
     dist && $1 == "99%" { p99 = ms($2); dist = 0 }
     /^Requests\/sec:/ { rps = $2 }
+    / requests in / { n = $1 }
     /Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
     /Non-2xx or 3xx responses:/ { err += $NF }
     END {
-      if (rps == "") { print "- - - -"; exit }
+      if (rps == "") { print "- - - - -"; exit }
       # wrk sometimes prints a 99th percentile of 0.00us (a histogram overflow): unknown, not 0.
-      if (p99 == 0) { printf "%.0f %.3f - %d\n", rps, p50, err; exit }
-      printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err
+      if (p99 == 0) { printf "%.0f %.3f - %d %d\n", rps, p50, err, n; exit }
+      printf "%.0f %.3f %.3f %d %d\n", rps, p50, p99, err, n
     }' "$1"
 }
 
@@ -166,8 +205,8 @@ parse_ab() {
     $1 == "50%" { p50 = $2 }
     $1 == "99%" { p99 = $2 }
     END {
-      if (rps == "") { print "- - - -"; exit }
-      printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err
+      if (rps == "") { print "- - - - -"; exit }
+      printf "%.0f %.3f %.3f %d %d\n", rps, p50, p99, err, done
     }' "$1"
 }
 
@@ -188,7 +227,7 @@ run_mode() {  # $1 mode, $2 port, $3 raw output file
 }
 
 # ---- the runs ----------------------------------------------------------------
-declare -A RES=() NA=()
+declare -A RES=() NA=() NREQ=()
 LOAD_START=$(cat /proc/loadavg)
 for round in $(seq 1 "$ROUNDS"); do
   for s in $SERVERS; do
@@ -217,10 +256,18 @@ for round in $(seq 1 "$ROUNDS"); do
     load $((WARMUP + 30)) "$RAW/$s-warmup-r$round.txt" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://$URL_HOST:$port/"
     load 300 "$RAW/$s-warmup-r$round.txt" ab -r -n "$AB_WARMUP" -c "$CONNS" "http://$URL_HOST:$port/"
     for m in $MODES; do
+      t0=$(group_ticks "$pid")
+      perf_start "$pid" "$RAW/$s-$m-r$round.perf"
       run_mode "$m" "$port" "$RAW/$s-$m-r$round.txt"
+      perf_stop
+      t1=$(group_ticks "$pid")
       if [ "$m" = ab ]; then r=$(parse_ab "$RAW/$s-$m-r$round.txt"); else r=$(parse_wrk "$RAW/$s-$m-r$round.txt"); fi
-      RES[$s,$m,$round]=$r
-      log "$s $m round $round: rps p50 p99 errors = $r"
+      # "rps p50 p99 errors requests" -> "rps p50 p99 errors cpu_us_per_request"
+      read -r -a f <<<"$r"
+      cpu=$(awk -v d=$((t1 - t0)) -v n="${f[4]}" -v hz="$TCK" 'BEGIN { if (n + 0 > 0) printf "%.1f", d * 1e6 / hz / n; else print "-" }')
+      RES[$s,$m,$round]="${f[0]} ${f[1]} ${f[2]} ${f[3]} $cpu"
+      NREQ[$s,$m,$round]=${f[4]}
+      log "$s $m round $round: rps p50 p99 errors cpu_us/req = ${RES[$s,$m,$round]}"
     done
     stop_server "$pid"
   done
@@ -228,15 +275,48 @@ done
 
 # ---- report ------------------------------------------------------------------
 # Best run per cell = the round with the most requests/s; its p50/p99 are shown with it.
-best() {  # $1 server $2 mode -> "rps p50 p99 errors" or "- - - -"
-  local b="- - - -" r bestrps=-1 rps
+best_round() {  # $1 server $2 mode -> the round with the most requests/s, or 0
+  local b=0 r bestrps=-1 rps
   for round in $(seq 1 "$ROUNDS"); do
-    r=${RES[$1,$2,$round]:-"- - - -"}
+    r=${RES[$1,$2,$round]:-"- - - - -"}
     rps=${r%% *}
     [ "$rps" != "-" ] || continue
-    if [ "$rps" -gt "$bestrps" ]; then bestrps=$rps; b=$r; fi
+    if [ "$rps" -gt "$bestrps" ]; then bestrps=$rps; b=$round; fi
   done
   echo "$b"
+}
+best() {  # $1 server $2 mode -> "rps p50 p99 errors cpu" or "- - - - -"
+  local b; b=$(best_round "$1" "$2")
+  if [ "$b" = 0 ]; then echo "- - - - -"; else echo "${RES[$1,$2,$b]}"; fi
+}
+
+# System calls per request of each server's best round, from its perf stat file.
+syscall_table() {  # $1 mode $2 title
+  local mode=$1 header="| system call |" sep="|---|" s n row
+  for s in $SERVERS; do header+=" $s |"; sep+="---:|"; done
+  echo "### $2"; echo; echo "$header"; echo "$sep"
+  declare -A C=()
+  for s in $SERVERS; do
+    local b; b=$(best_round "$s" "$mode")
+    [ "$b" != 0 ] || continue
+    local f="$RAW/$s-$mode-r$b.perf" req=${NREQ[$s,$mode,$b]}
+    [ -s "$f" ] || continue
+    while IFS=, read -r count _ event _; do
+      n=${event#syscalls:sys_enter_}
+      [ "$n" != "$event" ] || continue
+      C[$s,$n]=$(awk -v c="$count" -v r="$req" 'BEGIN { if (c ~ /^[0-9]+$/ && r > 0) printf "%.2f", c / r; else print "-" }')
+      C[$s,total]=$(awk -v t="${C[$s,total]:-0}" -v c="$count" -v r="$req" 'BEGIN { if (c ~ /^[0-9]+$/ && r > 0) t += c / r; printf "%.2f", t }')
+    done <"$f"
+  done
+  for n in $SYSCALL_NAMES total; do
+    row="| $n |"; local any=0
+    for s in $SERVERS; do
+      v=${C[$s,$n]:--}; row+=" $v |"
+      [ "$v" = "-" ] || [ "$v" = "0.00" ] || any=1
+    done
+    [ "$any" = 0 ] || echo "$row"
+  done
+  echo
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
@@ -252,8 +332,9 @@ table() {
   header+=" peloton/netty | peloton/nginx |"; sep+="---:|---:|"
   echo "### $title"; echo; echo "$header"; echo "$sep"
   local idx label
-  for idx in 1 2 3; do
-    case $idx in 1) label="requests/s" ;; 2) label="p50 latency (ms)" ;; 3) label="p99 latency (ms)" ;; esac
+  for idx in 1 2 3 5; do
+    case $idx in 1) label="requests/s" ;; 2) label="p50 latency (ms)" ;; 3) label="p99 latency (ms)" ;;
+      5) label="server CPU per request (µs)" ;; esac
     local row="| $label |" v
     declare -A V=()
     for s in $SERVERS; do
@@ -277,17 +358,22 @@ table() {
   echo "JVM_OPTS (all JVM servers): \`$JVM_OPTS\`"
   echo
   echo "Cells: best of $ROUNDS round(s) by requests/s; p50/p99 come from that same run."
-  echo "Ratios are peloton divided by peer: above 1 is better for requests/s, below 1 is better for latency."
+  echo "Ratios are peloton divided by peer: above 1 is better for requests/s, below 1 is better for latency and CPU."
+  echo "Server CPU per request: user+system time of all the server's processes during the run, over the requests it answered."
   echo
   table keepalive "wrk keep-alive: \`wrk -t1 -c$CONNS -d${DURATION}s --latency\`"
   table ab "ab, no keep-alive (HTTP/1.0, one connection per request): \`ab -r -n $AB_N -c $CONNS\` (ab's percentiles are whole milliseconds)"
   table pipelined "wrk pipelined, $DEPTH requests per write: \`wrk -t1 -c$CONNS -d${DURATION}s --latency -s pipeline.lua\` (latency is per batch of $DEPTH)"
+  if [ "$PERF_OK" = 1 ]; then
+    syscall_table keepalive "System calls per request, keep-alive (perf stat, the same best rounds)"
+    syscall_table ab "System calls per request, no keep-alive: one connection each (perf stat, the same best rounds)"
+  fi
   if [ ${#NA[@]} -gt 0 ]; then
     echo "### Not measured"; echo
     for s in "${!NA[@]}"; do echo "- $s: ${NA[$s]}"; done
     echo
   fi
-  echo "### All runs (rps p50_ms p99_ms errors)"; echo
+  echo "### All runs (rps p50_ms p99_ms errors cpu_us_per_request)"; echo
   for s in $SERVERS; do for m in $MODES; do for round in $(seq 1 "$ROUNDS"); do
     [ -z "${RES[$s,$m,$round]:-}" ] || echo "- $s $m round $round: ${RES[$s,$m,$round]}"
   done; done; done
