@@ -135,16 +135,8 @@ wait_ready() {
 }
 
 # ---- server CPU and system calls ---------------------------------------------------
-# A server is a process group (setsid): its CPU is every process's user+system ticks.
+. "$HERE/lib.sh"
 group_pids() { pgrep -g "$1" | paste -sd, -; }
-group_ticks() {  # $1 pgid -> clock ticks used so far by the group's processes
-  local t=0 p
-  for p in $(pgrep -g "$1"); do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
-TCK=$(getconf CLK_TCK)
 SYSCALL_NAMES="accept accept4 fcntl getsockname setsockopt getsockopt shutdown close read recvfrom write writev sendto epoll_wait epoll_ctl futex"
 PERF_OK=0
 if [ "$SYSCALLS" = 1 ]; then
@@ -264,7 +256,7 @@ for round in $(seq 1 "$ROUNDS"); do
       if [ "$m" = ab ]; then r=$(parse_ab "$RAW/$s-$m-r$round.txt"); else r=$(parse_wrk "$RAW/$s-$m-r$round.txt"); fi
       # "rps p50 p99 errors requests" -> "rps p50 p99 errors cpu_us_per_request"
       read -r -a f <<<"$r"
-      cpu=$(awk -v d=$((t1 - t0)) -v n="${f[4]}" -v hz="$TCK" 'BEGIN { if (n + 0 > 0) printf "%.1f", d * 1e6 / hz / n; else print "-" }')
+      cpu=$(cpu_us_per $((t1 - t0)) "${f[4]}")
       RES[$s,$m,$round]="${f[0]} ${f[1]} ${f[2]} ${f[3]} $cpu"
       NREQ[$s,$m,$round]=${f[4]}
       log "$s $m round $round: rps p50 p99 errors cpu_us/req = ${RES[$s,$m,$round]}"

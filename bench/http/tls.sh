@@ -8,6 +8,7 @@
 # requests/s, its p99 from that same run: on a shared VM one slow window must not decide a row.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib.sh"
 ROOT=$(cd "$HERE/../.." && pwd)
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-5}
@@ -77,12 +78,12 @@ parse_wrk() {
   awk 'function ms(v){ if (v ~ /us$/) {sub(/us$/,"",v); return v/1000} if (v ~ /ms$/) {sub(/ms$/,"",v); return v+0}
          if (v ~ /s$/) {sub(/s$/,"",v); return v*1000} return v+0 }
        /Latency Distribution/ {d=1; next} d && $1=="50%" {p50=ms($2)} d && $1=="99%" {p99=ms($2); d=0}
-       /^Requests\/sec:/ {rps=$2} /Socket errors:/ {gsub(/,/,""); e+=$4+$6+$8+$10}
-       END { if (rps=="") print "- - - -"; else printf "%.0f %.3f %.3f %d\n", rps, p50, p99, e }' "$1"
+       /^Requests\/sec:/ {rps=$2} / requests in / {n=$1} /Socket errors:/ {gsub(/,/,""); e+=$4+$6+$8+$10}
+       END { if (rps=="") print "- - - - -"; else printf "%.0f %.3f %.3f %d %d\n", rps, p50, p99, e, n }' "$1"
 }
 parse_ab() {
-  awk '/^Failed requests:/ {e+=$3} /^Requests per second:/ {rps=$4} $1=="50%" {p50=$2} $1=="99%" {p99=$2}
-       END { if (rps=="") print "- - - -"; else printf "%.0f %.3f %.3f %d\n", rps, p50, p99, e }' "$1"
+  awk '/^Complete requests:/ {n=$3} /^Failed requests:/ {e+=$3} /^Requests per second:/ {rps=$4} $1=="50%" {p50=$2} $1=="99%" {p99=$2}
+       END { if (rps=="") print "- - - - -"; else printf "%.0f %.3f %.3f %d %d\n", rps, p50, p99, e, n }' "$1"
 }
 heap_used_kb() {  # $1 java pid: used heap (KB) after a full GC
   jcmd "$1" GC.run >/dev/null 2>&1 || true
@@ -97,15 +98,21 @@ for s in $SERVERS; do
   port=$((BASE_PORT + i)); i=$((i + 1))
   log "round $round: starting $s on $port"
   start_server "$s" "$port" "$RAW/$s-server-r$round.log"; pid=$SPID; STARTED+=("$pid")
-  if ! wait_ready "$pid" "$port"; then log "$s did not start"; RES[$s,ka,$round]="- - - -"; RES[$s,ab,$round]="- - - -"; stop_server "$pid"; continue; fi
+  if ! wait_ready "$pid" "$port"; then log "$s did not start"; RES[$s,ka,$round]="- - - - -"; RES[$s,ab,$round]="- - - - -"; stop_server "$pid"; continue; fi
   wrk -t1 -c"$CONNS" -d"${WARMUP}s" "https://localhost:$port/" >"$RAW/$s-warmup-r$round.txt" 2>&1 || true
   ab -n 1000 -c "$CONNS" "https://127.0.0.1:$port/" >>"$RAW/$s-warmup-r$round.txt" 2>&1 || true
+  t0=$(group_ticks "$pid")
   wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "https://localhost:$port/" >"$RAW/$s-keepalive-r$round.txt" 2>&1 || true
-  RES[$s,ka,$round]=$(parse_wrk "$RAW/$s-keepalive-r$round.txt")
-  log "$s keep-alive: ${RES[$s,ka,$round]}"
+  t1=$(group_ticks "$pid")
+  read -r -a f <<<"$(parse_wrk "$RAW/$s-keepalive-r$round.txt")"
+  RES[$s,ka,$round]="${f[0]} ${f[1]} ${f[2]} ${f[3]} $(cpu_us_per $((t1 - t0)) "${f[4]}")"
+  log "$s keep-alive (rps p50 p99 errors cpu_us/req): ${RES[$s,ka,$round]}"
+  t0=$(group_ticks "$pid")
   ab -n "$AB_N" -c "$CONNS" "https://127.0.0.1:$port/" >"$RAW/$s-handshakes-r$round.txt" 2>&1 || true
-  RES[$s,ab,$round]=$(parse_ab "$RAW/$s-handshakes-r$round.txt")
-  log "$s new connection per request: ${RES[$s,ab,$round]}"
+  t1=$(group_ticks "$pid")
+  read -r -a f <<<"$(parse_ab "$RAW/$s-handshakes-r$round.txt")"
+  RES[$s,ab,$round]="${f[0]} ${f[1]} ${f[2]} ${f[3]} $(cpu_us_per $((t1 - t0)) "${f[4]}")"
+  log "$s new connection per request (rps p50 p99 errors cpu_us/conn): ${RES[$s,ab,$round]}"
   if [ "$s" != nginx ] && [ "$round" = 1 ]; then
     jpid=$(pgrep -g "$pid" java | head -1 || true)
     if [ -n "$jpid" ]; then
@@ -130,10 +137,10 @@ for s in $SERVERS; do
   stop_server "$pid"
 done
 done
-best() {  # $1 server $2 mode -> the round with the most requests/s: "rps p50 p99 errors"
-  local b="- - - -" r rps top=-1
+best() {  # $1 server $2 mode -> the round with the most requests/s: "rps p50 p99 errors cpu"
+  local b="- - - - -" r rps top=-1
   for round in $(seq 1 "$ROUNDS"); do
-    r=${RES[$1,$2,$round]:-- - - -}; rps=${r%% *}
+    r=${RES[$1,$2,$round]:-- - - - -}; rps=${r%% *}
     [ "$rps" = - ] && continue
     if [ "$rps" -gt "$top" ]; then top=$rps; b=$r; fi
   done
@@ -150,9 +157,9 @@ cell() { echo "$1" | awk -v k="$2" '{ print $k }'; }
   echo "Cells: best of $ROUNDS round(s) by requests/s; p99 from that same run; heap from round 1."; echo
   hdr="| metric |"; sep="|---|"; for s in $SERVERS; do hdr+=" $s |"; sep+="---:|"; done
   echo "$hdr peloton/netty | peloton/nginx |"; echo "$sep---:|---:|"
-  for m in "ka 1 keep-alive requests/s" "ka 3 keep-alive p99 (ms)" "ab 1 new connection per request: requests/s (= handshakes/s)" "ab 3 new connection p99 (ms)"; do
+  for m in "ka 1 keep-alive requests/s" "ka 3 keep-alive p99 (ms)" "ka 5 keep-alive server CPU per request (µs)" "ab 1 new connection per request: requests/s (= handshakes/s)" "ab 3 new connection p99 (ms)" "ab 5 new connection: server CPU per connection (µs)"; do
     set -- $m; key=$1; idx=$2; shift 2; row="| $* |"; declare -A V=()
-    for s in $SERVERS; do v=$(cell "${RES[$s,$key]:-- - - -}" "$idx"); V[$s]=$v; row+=" $v |"; done
+    for s in $SERVERS; do v=$(cell "${RES[$s,$key]:-- - - - -}" "$idx"); V[$s]=$v; row+=" $v |"; done
     echo "$row $(ratio "${V[peloton]:--}" "${V[netty]:--}") | $(ratio "${V[peloton]:--}" "${V[nginx]:--}") |"
   done
   row="| heap per idle TLS keep-alive connection (bytes, $IDLE_N conns) |"
