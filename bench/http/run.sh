@@ -9,9 +9,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CMDLINE="$0${*:+ $*}"
 
 DURATION=${DURATION:-10}          # seconds per wrk run
-WARMUP=${WARMUP:-5}               # seconds of keep-alive wrk before measuring
+WARMUP=${WARMUP:-10}              # seconds of each wrk mode (keep-alive, pipelined) before measuring
 AB_N=${AB_N:-100000}              # requests per ab run
-AB_WARMUP=${AB_WARMUP:-5000}      # ab requests before measuring (warms the accept/close path)
+AB_WARMUP=${AB_WARMUP:-20000}     # ab requests before measuring (warms the accept/close path)
+SETTLE_GC=${SETTLE_GC:-1}         # 1: a full GC in each JVM server after its warm-up (see below)
+PIN=${PIN:-0}                     # 1: load generators on CPU 0, servers on the other CPUs
 CONNS=${CONNS:-50}                # concurrent connections for wrk and ab
 ROUNDS=${ROUNDS:-2}               # how many times the whole alternation runs
 DEPTH=${PIPELINE_DEPTH:-16}       # requests per write in pipelined mode
@@ -24,6 +26,16 @@ JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseParallelGC"}
 export JVM_OPTS PIPELINE_DEPTH=$DEPTH
 
 BODY='<h1>Hello from Peloton</h1>'
+# PIN=1 keeps wrk and ab off the servers' cores, so a server's tail is its own and not the
+# scheduler's: with both on the same two vCPUs, a reactor preempted by wrk holds its whole
+# batch of ready connections. Each server sizes itself to the CPUs it is given (Peloton's
+# reactors and Netty's loops from the JVM's availableProcessors; nginx's "auto" counts the
+# CPUs online, so it keeps its worker per core on fewer cores).
+LOAD_PIN=() SERVER_PIN=()
+if [ "$PIN" = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || { echo "PIN=1 needs at least 2 CPUs" >&2; exit 2; }
+  LOAD_PIN=(taskset -c 0) SERVER_PIN=(taskset -c "1-$(($(nproc) - 1))")
+fi
 URL_HOST=127.0.0.1
 MODES="keepalive ab pipelined"
 
@@ -31,6 +43,7 @@ log() { echo "[run.sh $(date +%H:%M:%S)] $*" >&2; }
 
 # ---- tools -----------------------------------------------------------------
 need=()
+command -v taskset >/dev/null || need+=(util-linux)
 command -v wrk >/dev/null || need+=(wrk)
 command -v ab >/dev/null || need+=(apache2-utils)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
@@ -89,7 +102,7 @@ port_of() {
 # background and is waited for, so an INT/TERM to this script is handled at once.
 load() {  # $1 timeout seconds, $2 output file, rest: command
   local t=$1 out=$2; shift 2
-  timeout "$t" "$@" >>"$out" 2>&1 </dev/null &
+  timeout "$t" "${LOAD_PIN[@]}" "$@" >>"$out" 2>&1 </dev/null &
   LOADPID=$!
   wait "$LOADPID" || true
   LOADPID=""
@@ -99,19 +112,31 @@ port_busy() { (exec 3<>"/dev/tcp/$URL_HOST/$1") 2>/dev/null; }
 
 # Starts server $1 in its own process group (setsid); sets SPID to its pid.
 # Not called in \$(...), so the script can later wait for it and read its exit status.
+# A JVM server also logs its GC pauses to $4, which the tables report per run.
 start_server() {
-  local name=$1 port=$2 log=$3
+  local name=$1 port=$2 log=$3 gclog=$4
+  local jvm="$JVM_OPTS -Xlog:gc:file=$gclog"
   case $name in
-    peloton)  setsid "$HERE/peloton-hello.sh" "$port" >"$log" 2>&1 </dev/null & ;;
-    netty)    setsid java $JVM_OPTS -cp "$PEERS_CP" peloton.bench.NettyHello "$port" >"$log" 2>&1 </dev/null & ;;
-    undertow) setsid java $JVM_OPTS -cp "$PEERS_CP" peloton.bench.UndertowHello "$port" >"$log" 2>&1 </dev/null & ;;
+    peloton)  JVM_OPTS=$jvm setsid "${SERVER_PIN[@]}" "$HERE/peloton-hello.sh" "$port" >"$log" 2>&1 </dev/null & ;;
+    netty)    setsid "${SERVER_PIN[@]}" java $jvm -cp "$PEERS_CP" peloton.bench.NettyHello "$port" >"$log" 2>&1 </dev/null & ;;
+    undertow) setsid "${SERVER_PIN[@]}" java $jvm -cp "$PEERS_CP" peloton.bench.UndertowHello "$port" >"$log" 2>&1 </dev/null & ;;
     nginx)
       mkdir -p "$WORK/nginx"
       sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$WORK/nginx|g" "$HERE/nginx.conf.template" >"$WORK/nginx/nginx.conf"
-      setsid "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$log" 2>&1 </dev/null & ;;
+      setsid "${SERVER_PIN[@]}" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$log" 2>&1 </dev/null & ;;
   esac
   SPID=$!
 }
+
+is_jvm() { [ "$1" != nginx ]; }
+
+# GC pauses logged in lines $2.. of GC log $1: "count/longest_ms", or "0/0" when none.
+gc_pauses() {
+  [ -f "$1" ] || { echo "-"; return; }
+  tail -n +"$2" "$1" | awk '/ Pause / { n++; v = $NF; sub(/ms$/, "", v); if (v + 0 > m) m = v + 0 }
+    END { printf "%d/%.1f\n", n, m }'
+}
+gc_lines() { if [ -f "$1" ]; then echo $(($(wc -l <"$1") + 1)); else echo 1; fi; }
 
 stop_server() {
   local pid=$1
@@ -230,7 +255,8 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
     slog="$RAW/$s-server-r$round.log"
     log "round $round: starting $s on $port"
-    start_server "$s" "$port" "$slog"; pid=$SPID
+    gclog="$RAW/$s-gc-r$round.log"
+    start_server "$s" "$port" "$slog" "$gclog"; pid=$SPID
     STARTED+=("$pid")
     rc=0; wait_ready "$pid" "$port" || rc=$?
     if [ $rc -ne 0 ]; then
@@ -244,22 +270,34 @@ for round in $(seq 1 "$ROUNDS"); do
       stop_server "$pid"; continue
     fi
     [ "$round" -gt 1 ] || curl -s -i "http://$URL_HOST:$port/" >"$RAW/$s-response.txt" || true
-    log "$s: warm-up: wrk ${WARMUP}s, ab $AB_WARMUP requests"
+    # Every mode's path is warmed (a JVM compiles the accept/close and pipelined paths only
+    # when they run), then a JVM server gets one full GC: that moves its startup heap (for
+    # Peloton, Clojure's namespaces, about 8 MB) into the old generation, where a server
+    # running for hours has it. Without it, each young GC of the first minute or so copies
+    # that heap between the survivor spaces again: 13-53 ms pauses on this VM, against about
+    # 1 ms once it is tenured (-Xlog:gc), and those pauses are what the JVMs' p99.9 showed.
+    log "$s: warm-up: wrk ${WARMUP}s, ab $AB_WARMUP requests, pipelined wrk ${WARMUP}s"
     load $((WARMUP + 30)) "$RAW/$s-warmup-r$round.txt" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://$URL_HOST:$port/"
     load 300 "$RAW/$s-warmup-r$round.txt" ab -r -n "$AB_WARMUP" -c "$CONNS" "http://$URL_HOST:$port/"
+    load $((WARMUP + 30)) "$RAW/$s-warmup-r$round.txt" wrk -t1 -c"$CONNS" -d"${WARMUP}s" -s "$HERE/pipeline.lua" "http://$URL_HOST:$port/"
+    if is_jvm "$s" && [ "$SETTLE_GC" = 1 ]; then
+      jcmd "$pid" GC.run >>"$RAW/$s-warmup-r$round.txt" 2>&1 || log "$s: jcmd GC.run failed"
+    fi
     for m in $MODES; do
+      g0=$(gc_lines "$gclog")
       t0=$(group_ticks "$pid")
       perf_start "$pid" "$RAW/$s-$m-r$round.perf"
       run_mode "$m" "$port" "$RAW/$s-$m-r$round.txt"
       perf_stop
       t1=$(group_ticks "$pid")
+      gc="-"; ! is_jvm "$s" || gc=$(gc_pauses "$gclog" "$g0")
       if [ "$m" = ab ]; then r=$(parse_ab "$RAW/$s-$m-r$round.txt"); else r=$(parse_wrk "$RAW/$s-$m-r$round.txt"); fi
-      # "rps p50 p99 errors requests" -> "rps p50 p99 errors cpu_us_per_request"
+      # "rps p50 p99 errors requests" -> "rps p50 p99 errors cpu_us_per_request gc_pauses"
       read -r -a f <<<"$r"
       cpu=$(cpu_us_per $((t1 - t0)) "${f[4]}")
-      RES[$s,$m,$round]="${f[0]} ${f[1]} ${f[2]} ${f[3]} $cpu"
+      RES[$s,$m,$round]="${f[0]} ${f[1]} ${f[2]} ${f[3]} $cpu $gc"
       NREQ[$s,$m,$round]=${f[4]}
-      log "$s $m round $round: rps p50 p99 errors cpu_us/req = ${RES[$s,$m,$round]}"
+      log "$s $m round $round: rps p50 p99 errors cpu_us/req gc_pauses = ${RES[$s,$m,$round]}"
     done
     stop_server "$pid"
   done
@@ -270,16 +308,16 @@ done
 best_round() {  # $1 server $2 mode -> the round with the most requests/s, or 0
   local b=0 r bestrps=-1 rps
   for round in $(seq 1 "$ROUNDS"); do
-    r=${RES[$1,$2,$round]:-"- - - - -"}
+    r=${RES[$1,$2,$round]:-"- - - - - -"}
     rps=${r%% *}
     [ "$rps" != "-" ] || continue
     if [ "$rps" -gt "$bestrps" ]; then bestrps=$rps; b=$round; fi
   done
   echo "$b"
 }
-best() {  # $1 server $2 mode -> "rps p50 p99 errors cpu" or "- - - - -"
+best() {  # $1 server $2 mode -> "rps p50 p99 errors cpu gc" or "- - - - - -"
   local b; b=$(best_round "$1" "$2")
-  if [ "$b" = 0 ]; then echo "- - - - -"; else echo "${RES[$1,$2,$b]}"; fi
+  if [ "$b" = 0 ]; then echo "- - - - - -"; else echo "${RES[$1,$2,$b]}"; fi
 }
 
 # System calls per request of each server's best round, from its perf stat file.
@@ -324,9 +362,9 @@ table() {
   header+=" peloton/netty | peloton/nginx |"; sep+="---:|---:|"
   echo "### $title"; echo; echo "$header"; echo "$sep"
   local idx label
-  for idx in 1 2 3 5; do
+  for idx in 1 2 3 5 6; do
     case $idx in 1) label="requests/s" ;; 2) label="p50 latency (ms)" ;; 3) label="p99 latency (ms)" ;;
-      5) label="server CPU per request (µs)" ;; esac
+      5) label="server CPU per request (µs)" ;; 6) label="GC pauses in the run (count/longest ms)" ;; esac
     local row="| $label |" v
     declare -A V=()
     for s in $SERVERS; do
@@ -334,9 +372,13 @@ table() {
       v=${f[$((idx - 1))]}
       [ -z "${NA[$s]:-}" ] || v="-"
       V[$s]=$v
-      row+=" $(fmt_cell "$s" "$v" "${f[3]}") |"
+      # only a missing rate means the run failed; a missing p99 is wrk's histogram overflow
+      if [ "$idx" != 1 ] && [ "$v" = "-" ] && [ -z "${NA[$s]:-}" ]; then row+=" - |"
+      else row+=" $(fmt_cell "$s" "$v" "${f[3]}") |"; fi
     done
-    row+=" $(ratio "${V[peloton]:--}" "${V[netty]:--}") | $(ratio "${V[peloton]:--}" "${V[nginx]:--}") |"
+    if [ "$idx" = 6 ]; then row+=" | |"; else
+      row+=" $(ratio "${V[peloton]:--}" "${V[netty]:--}") | $(ratio "${V[peloton]:--}" "${V[nginx]:--}") |"
+    fi
     echo "$row"
   done
   echo
@@ -345,13 +387,17 @@ table() {
 {
   echo "# HTTP hello benchmark, $TS"
   echo
-  echo "Command: \`$CMDLINE\` with DURATION=$DURATION WARMUP=$WARMUP AB_WARMUP=$AB_WARMUP AB_N=$AB_N CONNS=$CONNS ROUNDS=$ROUNDS PIPELINE_DEPTH=$DEPTH SERVERS=\"$SERVERS\""
+  echo "Command: \`$CMDLINE\` with DURATION=$DURATION WARMUP=$WARMUP AB_WARMUP=$AB_WARMUP AB_N=$AB_N CONNS=$CONNS ROUNDS=$ROUNDS PIPELINE_DEPTH=$DEPTH SETTLE_GC=$SETTLE_GC PIN=$PIN SERVERS=\"$SERVERS\""
+  echo
+  if [ "$PIN" = 1 ]; then echo "Pinned: load generators on CPU 0 (\`${LOAD_PIN[*]}\`), servers on \`${SERVER_PIN[*]}\`."
+  else echo "Not pinned: load generators and servers share all $(nproc) CPUs."; fi
   echo
   echo "JVM_OPTS (all JVM servers): \`$JVM_OPTS\`"
   echo
   echo "Cells: best of $ROUNDS round(s) by requests/s; p50/p99 come from that same run."
   echo "Ratios are peloton divided by peer: above 1 is better for requests/s, below 1 is better for latency and CPU."
   echo "Server CPU per request: user+system time of all the server's processes during the run, over the requests it answered."
+  echo "GC pauses: the JVM servers' pauses logged during the run (-Xlog:gc), after the warm-up$([ "$SETTLE_GC" = 1 ] && echo " and one full GC (jcmd GC.run)")."
   echo
   table keepalive "wrk keep-alive: \`wrk -t1 -c$CONNS -d${DURATION}s --latency\`"
   table ab "ab, no keep-alive (HTTP/1.0, one connection per request): \`ab -r -n $AB_N -c $CONNS\` (ab's percentiles are whole milliseconds)"
@@ -365,7 +411,7 @@ table() {
     for s in "${!NA[@]}"; do echo "- $s: ${NA[$s]}"; done
     echo
   fi
-  echo "### All runs (rps p50_ms p99_ms errors cpu_us_per_request)"; echo
+  echo "### All runs (rps p50_ms p99_ms errors cpu_us_per_request gc_pauses)"; echo
   for s in $SERVERS; do for m in $MODES; do for round in $(seq 1 "$ROUNDS"); do
     [ -z "${RES[$s,$m,$round]:-}" ] || echo "- $s $m round $round: ${RES[$s,$m,$round]}"
   done; done; done
