@@ -17,13 +17,14 @@ PIN=${PIN:-0}                     # 1: load generators on CPU 0, servers on the 
 CONNS=${CONNS:-50}                # concurrent connections for wrk and ab
 ROUNDS=${ROUNDS:-2}               # how many times the whole alternation runs
 DEPTH=${PIPELINE_DEPTH:-16}       # requests per write in pipelined mode
+PACE=${PACE_MS:-1}                # paced mode: ms each connection waits after a response
 BASE_PORT=${BASE_PORT:-18080}     # peloton, netty, undertow, nginx on BASE_PORT+0..3
 SERVERS=${SERVERS:-"peloton netty undertow nginx"}
 SYSCALLS=${SYSCALLS:-0}           # 1: also count the servers' system calls per request (perf stat)
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 # The same flags for every JVM server (peloton-hello.sh gets them as $JVM_OPTS).
 JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseParallelGC"}
-export JVM_OPTS PIPELINE_DEPTH=$DEPTH
+export JVM_OPTS PIPELINE_DEPTH=$DEPTH PACE_MS=$PACE
 
 BODY='<h1>Hello from Peloton</h1>'
 # PIN=1 keeps wrk and ab off the servers' cores, so a server's tail is its own and not the
@@ -37,7 +38,7 @@ if [ "$PIN" = 1 ]; then
   LOAD_PIN=(taskset -c 0) SERVER_PIN=(taskset -c "1-$(($(nproc) - 1))")
 fi
 URL_HOST=127.0.0.1
-MODES="keepalive ab pipelined"
+MODES="keepalive ab pipelined paced"
 
 log() { echo "[run.sh $(date +%H:%M:%S)] $*" >&2; }
 
@@ -240,6 +241,9 @@ run_mode() {  # $1 mode, $2 port, $3 raw output file
     pipelined)
       echo "# wrk -t1 -c$CONNS -d${DURATION}s --latency -s pipeline.lua $url  (PIPELINE_DEPTH=$DEPTH)" >"$raw"
       load $((DURATION + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$HERE/pipeline.lua" "$url" ;;
+    paced)
+      echo "# wrk -t1 -c$CONNS -d${DURATION}s --latency -s paced.lua $url  (PACE_MS=$PACE)" >"$raw"
+      load $((DURATION + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$HERE/paced.lua" "$url" ;;
   esac
 }
 
@@ -402,6 +406,7 @@ table() {
   table keepalive "wrk keep-alive: \`wrk -t1 -c$CONNS -d${DURATION}s --latency\`"
   table ab "ab, no keep-alive (HTTP/1.0, one connection per request): \`ab -r -n $AB_N -c $CONNS\` (ab's percentiles are whole milliseconds)"
   table pipelined "wrk pipelined, $DEPTH requests per write: \`wrk -t1 -c$CONNS -d${DURATION}s --latency -s pipeline.lua\` (latency is per batch of $DEPTH)"
+  table paced "wrk keep-alive at a pace, each connection waiting ${PACE} ms after each response: \`wrk -t1 -c$CONNS -d${DURATION}s --latency -s paced.lua\` (about the same load offered to every server, below what saturates wrk: compare the latencies)"
   if [ "$PERF_OK" = 1 ]; then
     syscall_table keepalive "System calls per request, keep-alive (perf stat, the same best rounds)"
     syscall_table ab "System calls per request, no keep-alive: one connection each (perf stat, the same best rounds)"
@@ -439,19 +444,24 @@ mode_title() {
     keepalive) echo "keep-alive: wrk -t1 -c$CONNS" ;;
     ab) echo "no keep-alive: ab -c $CONNS (a new connection per request)" ;;
     pipelined) echo "pipelined: wrk -t1 -c$CONNS, $DEPTH requests per write" ;;
+    paced) echo "paced keep-alive: wrk -t1 -c$CONNS, ${PACE} ms between a response and the next request" ;;
   esac
 }
 for m in $MODES; do
+  # Paced mode offers every server the same load, so its chart shows the p99 instead.
+  vi=0; [ "$m" != paced ] || vi=2
   read -r -a pf <<<"$(best peloton "$m")"
   {
     echo "$(mode_title "$m"), $TS"
-    echo "requests/s, best of $ROUNDS round(s) (more is better); p99 latency from the same run"
+    if [ "$m" = paced ]; then echo "p99 latency in ms, best of $ROUNDS round(s) by requests/s (less is better)"
+    else echo "requests/s, best of $ROUNDS round(s) (more is better); p99 latency from the same run"; fi
     for s in $SERVERS; do
       read -r -a f <<<"$(best "$s" "$m")"
-      v=${f[0]}; [ -z "${NA[$s]:-}" ] || v="-"
-      if [ "$v" = "-" ]; then note="${NA[$s]:+not run}"; else note="p99 ${f[2]} ms"; fi
-      if [ "$s" != peloton ] && [ "$v" != "-" ] && [ "${pf[0]}" != "-" ]; then
-        note="peloton/$s $(ratio "${pf[0]}" "$v"), $note"
+      v=${f[$vi]}; [ -z "${NA[$s]:-}" ] || v="-"
+      if [ "$v" = "-" ]; then note="${NA[$s]:+not run}"
+      elif [ "$m" = paced ]; then note="${f[0]} req/s"; else note="p99 ${f[2]} ms"; fi
+      if [ "$s" != peloton ] && [ "$v" != "-" ] && [ "${pf[$vi]}" != "-" ]; then
+        note="peloton/$s $(ratio "${pf[$vi]}" "$v"), $note"
       fi
       printf '%s\t%s\t%s\n' "$s" "$v" "$note"
     done
