@@ -27,9 +27,10 @@ JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseParallelGC"}
 export JVM_OPTS PIPELINE_DEPTH=$DEPTH PACE_MS=$PACE
 
 BODY='<h1>Hello from Peloton</h1>'
-# PIN=1 keeps wrk and ab off the servers' cores, so a server's tail is its own and not the
-# scheduler's: with both on the same two vCPUs, a reactor preempted by wrk holds its whole
-# batch of ready connections. Each server sizes itself to the CPUs it is given (Peloton's
+# PIN=1 keeps wrk and ab off the servers' cores for certain. Unpinned, the scheduler mostly
+# does the same on its own (perf sched on 2026-12-02: wrk on one vCPU, the server's threads
+# on the other 97-100% of the time) but may move them. Each server sizes itself to the CPUs
+# it is given (Peloton's
 # reactors and Netty's loops from the JVM's availableProcessors; nginx's "auto" counts the
 # CPUs online, so it keeps its worker per core on fewer cores).
 LOAD_PIN=() SERVER_PIN=()
@@ -131,7 +132,8 @@ start_server() {
 
 is_jvm() { [ "$1" != nginx ]; }
 
-# GC pauses logged in lines $2.. of GC log $1: "count/longest_ms", or "0/0" when none.
+# GC pauses logged in lines $2.. of GC log $1: "count/longest_ms" ("0/0.0" when none), or
+# "-" when there is no such log.
 gc_pauses() {
   [ -f "$1" ] || { echo "-"; return; }
   tail -n +"$2" "$1" | awk '/ Pause / { n++; v = $NF; sub(/ms$/, "", v); if (v + 0 > m) m = v + 0 }
@@ -229,21 +231,23 @@ parse_ab() {
 }
 
 # Not called in $(...): a signal must reach this shell while the load runs.
-run_mode() {  # $1 mode, $2 port, $3 raw output file
-  local mode=$1 port=$2 raw=$3 url="http://$URL_HOST:$2/"
+# $4 and $5 (default DURATION and AB_N) are the seconds of a wrk mode and the ab requests:
+# the warm-up runs the same commands, shorter.
+run_mode() {  # $1 mode, $2 port, $3 raw output file, [$4 seconds, $5 ab requests]
+  local mode=$1 port=$2 raw=$3 url="http://$URL_HOST:$2/" d=${4:-$DURATION} n=${5:-$AB_N}
   case $mode in
     keepalive)
-      echo "# wrk -t1 -c$CONNS -d${DURATION}s --latency $url" >"$raw"
-      load $((DURATION + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url" ;;
+      echo "# wrk -t1 -c$CONNS -d${d}s --latency $url" >"$raw"
+      load $((d + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${d}s" --latency "$url" ;;
     ab)
-      echo "# ab -r -n $AB_N -c $CONNS $url" >"$raw"
-      load 600 "$raw" ab -r -n "$AB_N" -c "$CONNS" "$url" ;;
+      echo "# ab -r -n $n -c $CONNS $url" >"$raw"
+      load 600 "$raw" ab -r -n "$n" -c "$CONNS" "$url" ;;
     pipelined)
-      echo "# wrk -t1 -c$CONNS -d${DURATION}s --latency -s pipeline.lua $url  (PIPELINE_DEPTH=$DEPTH)" >"$raw"
-      load $((DURATION + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$HERE/pipeline.lua" "$url" ;;
+      echo "# wrk -t1 -c$CONNS -d${d}s --latency -s pipeline.lua $url  (PIPELINE_DEPTH=$DEPTH)" >"$raw"
+      load $((d + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${d}s" --latency -s "$HERE/pipeline.lua" "$url" ;;
     paced)
-      echo "# wrk -t1 -c$CONNS -d${DURATION}s --latency -s paced.lua $url  (PACE_MS=$PACE)" >"$raw"
-      load $((DURATION + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$HERE/paced.lua" "$url" ;;
+      echo "# wrk -t1 -c$CONNS -d${d}s --latency -s paced.lua $url  (PACE_MS=$PACE)" >"$raw"
+      load $((d + 30)) "$raw" wrk -t1 -c"$CONNS" -d"${d}s" --latency -s "$HERE/paced.lua" "$url" ;;
   esac
 }
 
@@ -280,12 +284,13 @@ for round in $(seq 1 "$ROUNDS"); do
     # running for hours has it. Without it, each young GC of the first minute or so copies
     # that heap between the survivor spaces again: 13-53 ms pauses on this VM, against about
     # 1 ms once it is tenured (-Xlog:gc), and those pauses are what the JVMs' p99.9 showed.
+    # (paced mode runs keep-alive's code, which is warm by then)
     log "$s: warm-up: wrk ${WARMUP}s, ab $AB_WARMUP requests, pipelined wrk ${WARMUP}s"
-    load $((WARMUP + 30)) "$RAW/$s-warmup-r$round.txt" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "http://$URL_HOST:$port/"
-    load 300 "$RAW/$s-warmup-r$round.txt" ab -r -n "$AB_WARMUP" -c "$CONNS" "http://$URL_HOST:$port/"
-    load $((WARMUP + 30)) "$RAW/$s-warmup-r$round.txt" wrk -t1 -c"$CONNS" -d"${WARMUP}s" -s "$HERE/pipeline.lua" "http://$URL_HOST:$port/"
+    for m in keepalive ab pipelined; do
+      run_mode "$m" "$port" "$RAW/$s-warmup-$m-r$round.txt" "$WARMUP" "$AB_WARMUP"
+    done
     if is_jvm "$s" && [ "$SETTLE_GC" = 1 ]; then
-      jcmd "$pid" GC.run >>"$RAW/$s-warmup-r$round.txt" 2>&1 || log "$s: jcmd GC.run failed"
+      jcmd "$pid" GC.run >"$RAW/$s-gc-run-r$round.txt" 2>&1 || log "$s: jcmd GC.run failed"
     fi
     for m in $MODES; do
       g0=$(gc_lines "$gclog")
@@ -294,7 +299,7 @@ for round in $(seq 1 "$ROUNDS"); do
       run_mode "$m" "$port" "$RAW/$s-$m-r$round.txt"
       perf_stop
       t1=$(group_ticks "$pid")
-      gc="-"; ! is_jvm "$s" || gc=$(gc_pauses "$gclog" "$g0")
+      gc=$(gc_pauses "$gclog" "$g0") # "-" for nginx, which writes no GC log
       if [ "$m" = ab ]; then r=$(parse_ab "$RAW/$s-$m-r$round.txt"); else r=$(parse_wrk "$RAW/$s-$m-r$round.txt"); fi
       # "rps p50 p99 errors requests" -> "rps p50 p99 errors cpu_us_per_request gc_pauses"
       read -r -a f <<<"$r"
