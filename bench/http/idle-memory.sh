@@ -75,7 +75,12 @@ for count in $COUNTS; do
       timeout 900 python3 "$HERE/tools/idle_clients.py" "$port" "$count" "$WORK/stop" 600 >"$WORK/clients.out" 2>&1 &
       CPID=$!
     fi
-    for _ in $(seq 1 3000); do grep -q "^ready\|^failed" "$WORK/clients.out" 2>/dev/null && break; sleep 0.2; done
+    # until the clients say ready or failed, or exit without saying (a traceback)
+    for _ in $(seq 1 3000); do
+      grep -q "^ready\|^failed" "$WORK/clients.out" 2>/dev/null && break
+      kill -0 "$CPID" 2>/dev/null || break
+      sleep 0.2
+    done
     if grep -q "^ready" "$WORK/clients.out"; then
       h1=$(live_heap "$JPID"); r1=$(rss_kb "$JPID")
       HEAP[$s,$count]=$(awk -v a="$h0" -v b="$h1" -v n="$count" 'BEGIN { printf "%.2f", (b - a) / n / 1000 }')

@@ -26,6 +26,10 @@ while done < n:
         k = done + j
         s = socket.socket()
         s.setblocking(False)
+        # The port is then picked at connect, unique for the whole address pair: a bind alone
+        # must find one free on the source address, and the TIME_WAIT sockets of the
+        # previous server's run (another server port) used to exhaust them.
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_BIND_ADDRESS_NO_PORT, 1)
         s.bind(("127.0.0.%d" % (2 + k // PER_SOURCE), 0))
         s.connect_ex(("127.0.0.1", port))
         sel.register(s, selectors.EVENT_WRITE, [False, b""])
