@@ -14,6 +14,7 @@ AB_N=${AB_N:-100000}              # requests per ab run
 AB_WARMUP=${AB_WARMUP:-20000}     # ab requests before measuring (warms the accept/close path)
 SETTLE_GC=${SETTLE_GC:-1}         # 1: a full GC in each JVM server after its warm-up (see below)
 PIN=${PIN:-0}                     # 1: load generators on CPU 0, servers on the other CPUs
+WORKERS=${WORKERS:-}              # N: every server runs N loops (see below); empty: one per CPU
 CONNS=${CONNS:-50}                # concurrent connections for wrk and ab
 ROUNDS=${ROUNDS:-2}               # how many times the whole alternation runs
 DEPTH=${PIPELINE_DEPTH:-16}       # requests per write in pipelined mode
@@ -24,6 +25,15 @@ SYSCALLS=${SYSCALLS:-0}           # 1: also count the servers' system calls per 
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 # The same flags for every JVM server (peloton-hello.sh gets them as $JVM_OPTS).
 JVM_OPTS=${JVM_OPTS:-"-Xms512m -Xmx512m -XX:+UseParallelGC"}
+# WORKERS=N sizes every server for N cores: the JVMs see N processors (Peloton's reactors,
+# Netty's and Undertow's loops, and the GC and JIT threads follow), nginx runs N workers.
+# WORKERS=1 on a 2-CPU machine measures each server's own loop: with wrk on one CPU, every
+# server's two loops otherwise take turns on the other, and the turns decide the tail.
+NGINX_WORKERS=auto
+if [ -n "$WORKERS" ]; then
+  [ "$WORKERS" -ge 1 ] 2>/dev/null || { echo "WORKERS must be a positive number" >&2; exit 2; }
+  JVM_OPTS="$JVM_OPTS -XX:ActiveProcessorCount=$WORKERS" NGINX_WORKERS=$WORKERS
+fi
 export JVM_OPTS PIPELINE_DEPTH=$DEPTH PACE_MS=$PACE
 
 BODY='<h1>Hello from Peloton</h1>'
@@ -124,7 +134,8 @@ start_server() {
     undertow) setsid "${SERVER_PIN[@]}" java $jvm -cp "$PEERS_CP" peloton.bench.UndertowHello "$port" >"$log" 2>&1 </dev/null & ;;
     nginx)
       mkdir -p "$WORK/nginx"
-      sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$WORK/nginx|g" "$HERE/nginx.conf.template" >"$WORK/nginx/nginx.conf"
+      sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$WORK/nginx|g" -e "s|^worker_processes auto;|worker_processes $NGINX_WORKERS;|" \
+        "$HERE/nginx.conf.template" >"$WORK/nginx/nginx.conf"
       setsid "${SERVER_PIN[@]}" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$log" 2>&1 </dev/null & ;;
   esac
   SPID=$!
@@ -358,6 +369,18 @@ syscall_table() {  # $1 mode $2 title
   echo
 }
 
+# The median over the rounds of field $3 (1: requests/s, 3: p99) of server $1 in mode $2, or
+# "-": rounds of one run differ by up to 2x on this VM, and the best round's p99 is one draw.
+median_of() {
+  local round r fmt=%.3f
+  [ "$3" != 1 ] || fmt=%.0f
+  for round in $(seq 1 "$ROUNDS"); do
+    r=${RES[$1,$2,$round]:-}
+    [ -z "$r" ] || echo "$r" | awk -v i="$3" '$i != "-" { print $i }'
+  done | sort -g | awk -v fmt="$fmt" '{ v[NR] = $1 }
+    END { if (NR == 0) print "-"; else printf fmt "\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
 
 fmt_cell() {  # $1 server, $2 value, $3 errors
@@ -371,18 +394,23 @@ table() {
   header+=" peloton/netty | peloton/nginx |"; sep+="---:|---:|"
   echo "### $title"; echo; echo "$header"; echo "$sep"
   local idx label
-  for idx in 1 2 3 5 6; do
+  for idx in 1 2 3 5 6 m1 m3; do
     case $idx in 1) label="requests/s" ;; 2) label="p50 latency (ms)" ;; 3) label="p99 latency (ms)" ;;
-      5) label="server CPU per request (µs)" ;; 6) label="GC pauses in the run (count/longest ms)" ;; esac
+      5) label="server CPU per request (µs)" ;; 6) label="GC pauses in the run (count/longest ms)" ;;
+      m1) label="requests/s, median of $ROUNDS rounds" ;; m3) label="p99 latency (ms), median of $ROUNDS rounds" ;; esac
     local row="| $label |" v
     declare -A V=()
     for s in $SERVERS; do
-      read -r -a f <<<"$(best "$s" "$mode")"
-      v=${f[$((idx - 1))]}
+      if [ "${idx#m}" != "$idx" ]; then
+        v=$(median_of "$s" "$mode" "${idx#m}"); f=(- - - 0)
+      else
+        read -r -a f <<<"$(best "$s" "$mode")"
+        v=${f[$((idx - 1))]}
+      fi
       [ -z "${NA[$s]:-}" ] || v="-"
       V[$s]=$v
       # only a missing rate means the run failed; a missing p99 is wrk's histogram overflow
-      if [ "$idx" != 1 ] && [ "$v" = "-" ] && [ -z "${NA[$s]:-}" ]; then row+=" - |"
+      if [ "${idx#m}" != 1 ] && [ "$v" = "-" ] && [ -z "${NA[$s]:-}" ]; then row+=" - |"
       else row+=" $(fmt_cell "$s" "$v" "${f[3]}") |"; fi
     done
     if [ "$idx" = 6 ]; then row+=" | |"; else
@@ -396,14 +424,14 @@ table() {
 {
   echo "# HTTP hello benchmark, $TS"
   echo
-  echo "Command: \`$CMDLINE\` with DURATION=$DURATION WARMUP=$WARMUP AB_WARMUP=$AB_WARMUP AB_N=$AB_N CONNS=$CONNS ROUNDS=$ROUNDS PIPELINE_DEPTH=$DEPTH SETTLE_GC=$SETTLE_GC PIN=$PIN SERVERS=\"$SERVERS\""
+  echo "Command: \`$CMDLINE\` with DURATION=$DURATION WARMUP=$WARMUP AB_WARMUP=$AB_WARMUP AB_N=$AB_N CONNS=$CONNS ROUNDS=$ROUNDS PIPELINE_DEPTH=$DEPTH SETTLE_GC=$SETTLE_GC PIN=$PIN WORKERS=${WORKERS:-per CPU} SERVERS=\"$SERVERS\""
   echo
   if [ "$PIN" = 1 ]; then echo "Pinned: load generators on CPU 0 (\`${LOAD_PIN[*]}\`), servers on \`${SERVER_PIN[*]}\`."
   else echo "Not pinned: load generators and servers share all $(nproc) CPUs."; fi
   echo
   echo "JVM_OPTS (all JVM servers): \`$JVM_OPTS\`"
   echo
-  echo "Cells: best of $ROUNDS round(s) by requests/s; p50/p99 come from that same run."
+  echo "Cells: best of $ROUNDS round(s) by requests/s; p50/p99 come from that same run. The median rows take every round (the mean of the middle two for an even count)."
   echo "Ratios are peloton divided by peer: above 1 is better for requests/s, below 1 is better for latency and CPU."
   echo "Server CPU per request: user+system time of all the server's processes during the run, over the requests it answered."
   echo "GC pauses: the JVM servers' pauses logged during the run (-Xlog:gc), after the warm-up$([ "$SETTLE_GC" = 1 ] && echo " and one full GC (jcmd GC.run)")."
