@@ -136,6 +136,8 @@ start_server() {
       mkdir -p "$WORK/nginx"
       sed -e "s|@PORT@|$port|g" -e "s|@DIR@|$WORK/nginx|g" -e "s|^worker_processes auto;|worker_processes $NGINX_WORKERS;|" \
         "$HERE/nginx.conf.template" >"$WORK/nginx/nginx.conf"
+      grep -q "^worker_processes $NGINX_WORKERS;" "$WORK/nginx/nginx.conf" \
+        || { echo "nginx.conf.template has no 'worker_processes auto;' line for WORKERS" >&2; exit 2; }
       setsid "${SERVER_PIN[@]}" "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" >"$log" 2>&1 </dev/null & ;;
   esac
   SPID=$!
