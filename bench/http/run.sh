@@ -40,9 +40,8 @@ BODY='<h1>Hello from Peloton</h1>'
 # PIN=1 keeps wrk and ab off the servers' cores for certain. Unpinned, the scheduler mostly
 # does the same on its own (perf sched on 2026-12-02: wrk on one vCPU, the server's threads
 # on the other 97-100% of the time) but may move them. Each server sizes itself to the CPUs
-# it is given (Peloton's
-# reactors and Netty's loops from the JVM's availableProcessors; nginx's "auto" counts the
-# CPUs online, so it keeps its worker per core on fewer cores).
+# it is given (Peloton's reactors and Netty's loops from the JVM's availableProcessors;
+# nginx's "auto" counts the CPUs online, so it keeps its worker per core on fewer cores).
 LOAD_PIN=() SERVER_PIN=()
 if [ "$PIN" = 1 ]; then
   [ "$(nproc)" -ge 2 ] || { echo "PIN=1 needs at least 2 CPUs" >&2; exit 2; }
